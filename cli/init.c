@@ -1,0 +1,9 @@
+/* init.c - placeholder until its issue lands; the commands say so and fail. */
+#include "cli.h"
+
+int
+cmd_init(struct cli *cli, int argc, char **argv)
+{
+	cli_error("init: not built yet");
+	return EXIT_ERROR;
+}

@@ -1,0 +1,9 @@
+/* parse.c - placeholder until its issue lands; the commands say so and fail. */
+#include "cli.h"
+
+int
+cmd_parse(struct cli *cli, int argc, char **argv)
+{
+	cli_error("parse: not built yet");
+	return EXIT_ERROR;
+}

@@ -1,0 +1,146 @@
+/*
+ * store.h - aalearn's evidence store: everything SQL, nothing else.
+ *
+ * One SQLite file in WAL mode.  The daemon is the single writer of
+ * observations; the CLI reads and records decisions and profile versions at
+ * the same time.  Writes come as batches: store_begin(), any number of
+ * store_put_*(), store_commit() - one transaction, so that a source
+ * checkpoint is durable exactly when the observations it covers are.
+ *
+ * Returns 0 (or a count) on success and -errno on failure; look-ups that
+ * find nothing return -ENOENT.  Strings handed out in callbacks are borrowed
+ * for the duration of the callback only.
+ */
+#ifndef AALEARN_STORE_H
+#define AALEARN_STORE_H
+
+#include <stdint.h>
+#include "learner.h"
+
+struct store;
+
+#define STORE_DEFAULT_PATH "/var/lib/aalearn/aalearn.db"
+#define STORE_DEFAULT_CAP 100000	/* distinct observations per profile */
+
+enum store_flags {
+	STORE_READONLY = 1 << 0,
+	STORE_CREATE = 1 << 1,	/* create the file (0600) and its directory (0700) */
+};
+
+/*
+ * Open (and migrate) the store at path (":memory:" works).  On failure
+ * returns NULL and, when errmsg is not NULL, writes a message naming the
+ * path and the reason (newer schema, not a database, locked...) into it.
+ */
+struct store *store_open(const char *path, int flags, char *errmsg,
+    size_t errlen);
+void store_close(struct store *);
+/* Non-zero when the file or its directory had looser permissions than 0600/0700. */
+int store_loose_permissions(const struct store *);
+/* Distinct observations kept per profile before overflow is counted. */
+void store_set_cap(struct store *, uint64_t per_profile);
+/* This store's host identity (random, made once, kept in the database). */
+const char *store_host_id(const struct store *);
+
+/* ---------------------------------------------------------------- batches */
+
+int store_begin(struct store *);
+int store_commit(struct store *);
+void store_rollback(struct store *);
+
+/* Upsert: counts add, masks union, first/last widen, sample kept from the first. */
+int store_put_observation(struct store *, const struct observation *);
+
+/* Where a source got to.  The position is opaque to the store. */
+struct checkpoint {
+	const char *source;	/* "netlink", "file:/var/log/audit/audit.log", "kmsg" */
+	const char *position;	/* e.g. "dev=..,ino=..,off=..,serial=.." */
+	int64_t	 updated_ms;
+};
+int store_put_checkpoint(struct store *, const struct checkpoint *);
+/* Returns 0 and a malloc'd position in *ret_position, or -ENOENT. */
+int store_get_checkpoint(struct store *, const char *source,
+    char **ret_position);
+
+/* Ingest statistics per source; the deltas add up. */
+struct source_stats {
+	const char *source;
+	uint64_t read, skipped, malformed, lost, kernel_lost;
+	int64_t	 last_record_ms;	/* 0: leave as is */
+	int64_t	 updated_ms;
+};
+int store_add_source_stats(struct store *, const struct source_stats *);
+typedef int (*store_source_cb)(const struct source_stats *, void *arg);
+int store_list_sources(struct store *, store_source_cb, void *arg);
+
+/* --------------------------------------------------------------- reading */
+
+struct profile_info {
+	const char *name;
+	const char *mode;		/* "complain", "enforce", "" unknown */
+	const char *file;		/* file that defines it, "" unknown */
+	uint64_t observations;		/* distinct */
+	uint64_t containers;		/* distinct containers seen */
+	uint64_t overflow;		/* observations dropped by the cap */
+	int64_t	 last_new_ms;		/* when the newest distinct observation arrived */
+};
+typedef int (*store_profile_cb)(const struct profile_info *, void *arg);
+int store_list_profiles(struct store *, store_profile_cb, void *arg);
+int store_set_profile(struct store *, const char *name, const char *mode,
+    const char *file);
+/* Observations dropped for one profile since the start. */
+int store_add_overflow(struct store *, const char *profile, uint64_t n);
+
+typedef int (*store_observation_cb)(const struct observation *, void *arg);
+/* All observations of a profile; container NULL for all, "" for the host only. */
+int store_list_observations(struct store *, const char *profile,
+    const char *container, store_observation_cb, void *arg);
+
+/* --------------------------------------------------------------- decisions */
+
+enum decision {
+	DECISION_NONE = 0,
+	DECISION_ACCEPTED,
+	DECISION_REJECTED,
+};
+struct decision_info {
+	const char *profile;
+	const char *rule_id;	/* stable id derived from the rule text */
+	const char *rule;	/* the rule text as decided (may be an edited glob) */
+	enum decision decision;
+	int64_t	 decided_ms;
+	const char *note;
+	int	 applied;	/* written into the profile by `aalearn apply` */
+};
+int store_put_decision(struct store *, const struct decision_info *);
+/* Returns DECISION_* for the rule, DECISION_NONE when never decided. */
+int store_get_decision(struct store *, const char *profile,
+    const char *rule_id);
+typedef int (*store_decision_cb)(const struct decision_info *, void *arg);
+int store_list_decisions(struct store *, const char *profile,
+    store_decision_cb, void *arg);
+int store_mark_applied(struct store *, const char *profile,
+    const char *rule_id);
+
+/* ---------------------------------------------------------------- versions */
+
+struct version_info {
+	const char *profile;
+	int64_t	 version;	/* 1, 2, ... per profile */
+	const char *path;	/* the file written */
+	const char *text;	/* its full contents */
+	int64_t	 written_ms;
+	const char *reason;	/* "apply", "init", "rollback to 3", ... */
+};
+/* Keeps text as the next version; the new number in *ret_version. */
+int store_add_version(struct store *, const struct version_info *,
+    int64_t *ret_version);
+typedef int (*store_version_cb)(const struct version_info *, void *arg);
+/* Newest first. */
+int store_list_versions(struct store *, const char *profile,
+    store_version_cb, void *arg);
+/* Calls cb once with that version (0: the newest), or returns -ENOENT. */
+int store_get_version(struct store *, const char *profile, int64_t version,
+    store_version_cb, void *arg);
+
+#endif /* AALEARN_STORE_H */
