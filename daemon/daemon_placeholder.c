@@ -1,6 +1,7 @@
 /* main.c - aalearnd; placeholder until the daemon issue lands. */
 #include <stdio.h>
 
+#include "daemon.h"
 int daemon_placeholder(void);
 int
 daemon_placeholder(void)
