@@ -220,7 +220,232 @@ void aggregate_clear(struct aggregate *);
 /* ---------------------------------------------------------------- profile */
 /* (learner/profile.c) */
 
+/*
+ * Profile text in and out.  Parsing is tolerant: what is not understood is
+ * kept as an opaque rule (cls ACCESS_NONE) and never rewritten.  Includes are
+ * resolved through a loader the caller supplies, so that the learner stays
+ * free of file I/O; the CLI reads them from --profile-dir.
+ */
+
+enum profile_mode {
+	PROFILE_MODE_ENFORCE = 0,	/* no mode flag */
+	PROFILE_MODE_COMPLAIN,
+	PROFILE_MODE_KILL,
+	PROFILE_MODE_UNCONFINED,
+};
+
+/* One rule as written.  Pattern fields are AARE text, unescaped of quotes. */
+struct profile_rule {
+	enum access_class cls;	/* ACCESS_NONE: not modelled, kept verbatim */
+	char	*text;		/* the rule, trimmed, without the trailing ',' */
+	bool	 deny, audit, owner;
+	char	*f[ACCESS_NFIELDS];	/* patterns, per class as in struct access;
+					 * NULL = any.  FILE: f[0] path, f[1] link
+					 * target; EXEC: f[0] path, f[1] -> target */
+	uint64_t mask;		/* mask_parse() of the permissions; 0 = all */
+	char	 exec_mode[4];	/* "ix", "px", "cx", "ux", "Px"... or "" */
+	size_t	 line;		/* 1-based line in the file it came from */
+};
+
+struct profile_include {
+	char	*name;		/* "abstractions/base", "local/usr.sbin.x" */
+	bool	 if_exists;	/* include if exists */
+	bool	 angle;		/* <name> (search path) rather than "name" */
+	size_t	 line;
+};
+
+struct profile_var {
+	char	*name;		/* without @{ } */
+	char	**values;	/* after every += */
+	size_t	 nvalues;
+};
+
+/* A profile, child profile or hat.  Offsets are byte offsets into the text. */
+struct profile_block {
+	char	*name;		/* unquoted; a hat's or child's own name */
+	char	*attach;	/* attachment pattern, or NULL */
+	char	*flags;		/* inside flags=(...), or NULL */
+	enum profile_mode mode;
+	bool	 hat;		/* ^name or hat name */
+	int	 parent;	/* index in profile_file.blocks, -1 at top level */
+	struct profile_rule *rules;
+	size_t	 nrules;
+	struct profile_include *includes;
+	size_t	 nincludes;
+	size_t	 header_start;	/* first byte of the "profile ..." line */
+	size_t	 body_start;	/* just after '{' */
+	size_t	 body_end;	/* at the closing '}' */
+};
+
+/* A parsed file: its top-level variables and includes, and its profiles. */
+struct profile_file {
+	char	*text;		/* a copy of the input */
+	size_t	 len;
+	struct profile_block *blocks;	/* in order of appearance, nested too */
+	size_t	 nblocks;
+	struct profile_include *includes;	/* outside any profile */
+	size_t	 nincludes;
+	struct profile_rule *rules;		/* outside any profile (local/ files) */
+	size_t	 nrules;
+	struct profile_var *vars;
+	size_t	 nvars;
+};
+
+/* Caps: the text handed in, the include depth and the count of files. */
+#define PROFILE_TEXT_MAX	(4u << 20)
+#define PROFILE_INCLUDE_DEPTH	16
+#define PROFILE_INCLUDE_FILES	512
+
+/*
+ * Parse one file's text.  Returns 0, -EINVAL (unbalanced braces, an
+ * unterminated quote; *ret_file untouched), -E2BIG, -ENOMEM.
+ */
+int profile_parse(const char *text, size_t len, struct profile_file **ret_file);
+void profile_file_free(struct profile_file *);
+/* The block of that name: "p", "p//child", "p//hat"; or NULL. */
+const struct profile_block *profile_find(const struct profile_file *,
+    const char *name);
+/* The name of `include if exists <local/...>` in the profile, or NULL. */
+const char *profile_local_include(const struct profile_file *,
+    const char *profile_name);
+
+/*
+ * Reads the text of an include ("abstractions/base", "tunables/global",
+ * "local/x"; angle tells <> from "").  A directory include may return the
+ * concatenation of its files.  Returns 0 and a malloc'd text, -ENOENT when
+ * absent (fine for `include if exists`), or another -errno.
+ */
+typedef int (*profile_loader)(const char *name, bool angle, char **ret_text,
+    size_t *ret_len, void *arg);
+
+/*
+ * What a profile allows: its own rules, its includes (recursively), the
+ * file-level includes (tunables) and their variables.  Built once, then
+ * asked about many accesses.
+ */
+struct policy;
+
+/*
+ * Load the policy of profile_name ("p" or "p//child") defined in text.
+ * loader may be NULL (no includes resolved).  Returns 0, -ENOENT (no such
+ * profile, or a required include missing), -ELOOP (too deep), -EINVAL.
+ */
+int policy_load(const char *text, size_t len, const char *profile_name,
+    profile_loader loader, void *arg, struct policy **ret_policy);
+/* An empty policy (a profile that does not exist yet), with no variables. */
+struct policy *policy_new(void);
+void policy_free(struct policy *);
+/* Add (append) values to @{name}, as a host's tunables would.  0 or -errno. */
+int policy_var_add(struct policy *, const char *name, const char *value);
+/* The values of @{name} (NULL and 0 when undefined). */
+const char *const *policy_var(const struct policy *, const char *name,
+    size_t *ret_n);
+/* Add one rule text ("/etc/passwd r," or "include <abstractions/base>"). */
+int policy_add_rule(struct policy *, const char *rule, profile_loader loader,
+    void *arg);
+/* The permissions of a's mask that the policy allows (deny rules win). */
+uint64_t policy_allowed(const struct policy *, const struct access *a);
+/* True when every permission a asks for is allowed. */
+bool policy_allows(const struct policy *, const struct access *a);
+/* Whether a rule of the policy names that profile (for px/cx targets). */
+bool policy_has_child(const struct policy *, const char *name);
+
+/*
+ * aalearn's block: accepted rules live between these two comment lines,
+ * inside the profile (before its closing brace), or at the end of a local/
+ * file.  Everything outside the block is kept byte for byte.
+ */
+#define PROFILE_BLOCK_BEGIN "# aalearn:begin (managed by aalearn; edit with aalearn review)"
+#define PROFILE_BLOCK_END "# aalearn:end"
+
+/*
+ * The rules currently in the block of profile_name (NULL: the file-level
+ * block of a local/ file).  *ret_rules is a NULL-terminated malloc'd array
+ * of malloc'd strings, free with profile_strv_free().  0 (none: empty array)
+ * or -errno (-ENOENT: no such profile).
+ */
+int profile_block_rules(const char *text, size_t len, const char *profile_name,
+    char ***ret_rules);
+void profile_strv_free(char **);
+/*
+ * The new text with the block of profile_name holding exactly rules[0..n)
+ * (each "RULE," as proposal.text gives it; indentation added here).  A
+ * rule already in the block is kept once.  profile_name NULL: a local/
+ * file.  Returns 0, -ENOENT, -EINVAL (a rule with a newline or no trailing
+ * comma), -ENOMEM.
+ */
+int profile_set_rules(const char *text, size_t len, const char *profile_name,
+    const char *const *rules, size_t n, char **ret_text, size_t *ret_len);
+/* Same, but the block keeps its rules and gains those not in it yet. */
+int profile_add_rules(const char *text, size_t len, const char *profile_name,
+    const char *const *rules, size_t n, char **ret_text, size_t *ret_len);
+/* The new text with the profile's mode flag set (other flags kept). */
+int profile_set_mode(const char *text, size_t len, const char *profile_name,
+    enum profile_mode mode, char **ret_text, size_t *ret_len);
+/*
+ * A starting profile for a container: the runtime default's protections
+ * (deny rules, signal/ptrace peers, abstractions/base) without the blanket
+ * file, network and capability allows, in complain mode.  runtime NULL is
+ * "docker"; also "containerd", "cri-o", "podman".  -EINVAL for a name
+ * that is not a plain profile name.
+ */
+int profile_container_template(const char *name, const char *runtime,
+    char **ret_text, size_t *ret_len);
+
 /* ---------------------------------------------------------------- propose */
 /* (learner/propose.c) */
+
+enum proposal_kind {
+	PROPOSAL_RULE = 0,	/* text is a rule */
+	PROPOSAL_INCLUDE,	/* text is "include <abstractions/...>," */
+	PROPOSAL_NONE,		/* no safe rule: text NULL, reason says why */
+};
+
+struct proposal {
+	char	 id[17];	/* 16 hex digits of a hash of text (or of the
+				 * evidence for PROPOSAL_NONE): stable */
+	enum proposal_kind kind;
+	enum access_class cls;
+	char	*text;		/* "/etc/passwd r," ready for profile_add_rules */
+	char	*reason;	/* why this shape (generalised, abstraction, none) */
+	char	*beyond;	/* INCLUDE or glob: what it grants that the
+				 * evidence did not ask for, one item a line */
+	size_t	*evidence;	/* indexes into the observations handed in */
+	size_t	 nevidence;
+	char	**paths;	/* the distinct names absorbed (file/exec) */
+	size_t	 npaths;
+	uint64_t allowed, denied;	/* summed counts of the evidence */
+	int64_t	 first_ms, last_ms;
+	bool	 generalised;	/* a glob or variable, not the exact name */
+};
+
+struct propose_options {
+	unsigned glob_threshold;	/* distinct siblings before a glob; 0 = 3 */
+	bool	 container;		/* exec defaults to ix */
+	bool	 no_abstractions;	/* never propose an include */
+	/* Abstractions to consider ("abstractions/nameservice"); NULL = a
+	 * built-in list of narrow ones.  Loaded through loader. */
+	const char *const *abstractions;
+	size_t	 nabstractions;
+	profile_loader loader;
+	void	*loader_arg;
+	/* Profiles that exist (for px/cx): "p//child" or a top-level name. */
+	const char *const *known_profiles;
+	size_t	 nknown_profiles;
+	int64_t	 now_ms;
+	size_t	 max_proposals;		/* 0 = 10000 */
+};
+
+/*
+ * Proposals for the observations the policy does not allow yet (variables
+ * come from the policy: tunables plus policy_var_add).  policy may be NULL
+ * (nothing allowed, no variables).  *ret is a malloc'd array sorted by class
+ * then text; free with propose_free.  Returns 0 or -errno.
+ */
+int propose_rules(const struct policy *, const struct observation *obs, size_t nobs,
+    const struct propose_options *, struct proposal **ret, size_t *ret_n);
+void propose_free(struct proposal *, size_t n);
+/* The stable id of a rule text, into id (17 bytes). */
+void proposal_id(const char *text, char id[17]);
 
 #endif /* AALEARN_LEARNER_H */
