@@ -119,14 +119,114 @@ const char *record_kind_name(enum record_kind);
 
 /*
  * A permission mask as a bit set over one vocabulary shared by every class:
- * file letters and the words used by network, unix, signal, ptrace, dbus...
+ * file letters and the words used by network, unix, signal, ptrace, dbus,
+ * mqueue, userns and io_uring.  A letter and the word of the same meaning
+ * share a bit (r = read, w = write, c = create, d = delete, x = exec), the
+ * class decides how mask_format() spells it.
+ *
+ * Owner split: old kernels log file masks as "OWNER::OTHER" ("r::", "::r",
+ * "wc::"): the part before "::" was requested on a file owned by the task's
+ * fsuid.  mask_parse() returns the union of both halves, and sets
+ * MASK_NOT_OWNER when the other half is not empty.  A mask without "::" says
+ * nothing about ownership: access_from_record() sets MASK_NOT_OWNER unless
+ * fsuid == ouid (or the mask was an owner-only split).  The bit is
+ * OR-safe: the union of the masks of several events keeps it when any one
+ * of them was not the owner, so an `owner` rule is only written when every
+ * event was on an owned file.
  */
-uint64_t mask_parse(const char *text);	/* "rwc", "send receive", "::r" */
-/* The mask as rule text for a class ("rw", "(send receive)"); into buf. */
+#define MASK_READ		(1ULL << 0)	/* r, read */
+#define MASK_WRITE		(1ULL << 1)	/* w, write */
+#define MASK_APPEND		(1ULL << 2)	/* a */
+#define MASK_CREATE		(1ULL << 3)	/* c, create */
+#define MASK_DELETE		(1ULL << 4)	/* d, delete */
+#define MASK_EXEC		(1ULL << 5)	/* x, exec */
+#define MASK_MMAP		(1ULL << 6)	/* m (mmap PROT_EXEC) */
+#define MASK_LINK		(1ULL << 7)	/* l */
+#define MASK_LOCK		(1ULL << 8)	/* k */
+#define MASK_RENAME		(1ULL << 9)	/* (none in rules: w on both ends) */
+#define MASK_SETATTR		(1ULL << 10)	/* setattr (file chmod/chown: w) */
+#define MASK_GETATTR		(1ULL << 11)	/* getattr */
+#define MASK_OPEN		(1ULL << 12)	/* open (mqueue) */
+#define MASK_BIND		(1ULL << 13)
+#define MASK_LISTEN		(1ULL << 14)
+#define MASK_ACCEPT		(1ULL << 15)
+#define MASK_CONNECT		(1ULL << 16)
+#define MASK_SEND		(1ULL << 17)
+#define MASK_RECEIVE		(1ULL << 18)
+#define MASK_SHUTDOWN		(1ULL << 19)
+#define MASK_GETOPT		(1ULL << 20)
+#define MASK_SETOPT		(1ULL << 21)
+#define MASK_TRACE		(1ULL << 22)	/* ptrace */
+#define MASK_READBY		(1ULL << 23)
+#define MASK_TRACEDBY		(1ULL << 24)
+#define MASK_EAVESDROP		(1ULL << 25)	/* dbus */
+#define MASK_SQPOLL		(1ULL << 26)	/* io_uring */
+#define MASK_OVERRIDE_CREDS	(1ULL << 27)
+/* Exec modes (rule side; kernels log a bare x).  Lower case in rules. */
+#define MASK_EXEC_INHERIT	(1ULL << 32)	/* ix */
+#define MASK_EXEC_PROFILE	(1ULL << 33)	/* px */
+#define MASK_EXEC_CHILD		(1ULL << 34)	/* cx */
+#define MASK_EXEC_UNCONFINED	(1ULL << 35)	/* ux */
+#define MASK_EXEC_SCRUB		(1ULL << 36)	/* upper case: Px Cx Ux */
+#define MASK_EXEC_MODES		(MASK_EXEC_INHERIT | MASK_EXEC_PROFILE | \
+    MASK_EXEC_CHILD | MASK_EXEC_UNCONFINED | MASK_EXEC_SCRUB)
+/* Qualifiers, not permissions. */
+#define MASK_NOT_OWNER		(1ULL << 62)	/* see above */
+#define MASK_UNKNOWN		(1ULL << 63)	/* text held a word we do not know */
+#define MASK_PERMS		(~(MASK_NOT_OWNER | MASK_UNKNOWN))
+
+/*
+ * Parse a mask as logged: letters ("rwc", "mrwIxl", "ix"), words separated
+ * by spaces or commas ("send receive", "read, trace"), an owner split
+ * ("r::", "::r").  Unknown words or letters set MASK_UNKNOWN and are
+ * otherwise ignored; NULL or "" is 0.
+ */
+uint64_t mask_parse(const char *text);
+/*
+ * The mask as rule text for a class, into buf; returns buf, or NULL when
+ * buf is too small or the mask holds a permission that the class cannot
+ * express in a rule (never a broader spelling).
+ *   ACCESS_FILE/EXEC: letters in the order m r w a l k + exec mode, e.g.
+ *     "mrix".  c, d, rename and setattr are granted by w (AppArmor has no
+ *     letter for them), a is dropped when w is there (w implies a and the
+ *     parser refuses both).  x without a mode renders as "ix" (inherit is
+ *     the narrowest choice: the child stays in this profile).
+ *   every other class: "(word, word)" in a fixed order, or "" for an empty
+ *     mask (a rule without a permission list).
+ * MASK_NOT_OWNER and MASK_UNKNOWN are ignored here.
+ */
 const char *mask_format(uint64_t mask, int access_class, char *buf, size_t len);
+/* The permissions a class can have in a rule (to check a mask against). */
+uint64_t mask_class_perms(int access_class);
 
 /* ----------------------------------------------------------------- access */
 
+/*
+ * Field meanings per class (f[i] is "" when the record lacks it):
+ *   FILE     f[0] path (name=), f[1] link/rename target (name2=/target=)
+ *            for link, symlink and rename_src; mask from requested=,
+ *            MASK_NOT_OWNER unless fsuid == ouid or an owner-only split
+ *   EXEC     f[0] executable path, f[1] target label the kernel would run it
+ *            under (target=/name2=, e.g. p//null-/bin/x), mask has MASK_EXEC
+ *            and the other file letters logged with it (m, r)
+ *   CAPABILITY f[0] capability name (capname=, else from capability=N)
+ *   NETWORK  f[0] family, f[1] sock_type, f[2] protocol (as logged);
+ *            mask: create bind connect send receive ... (empty for old
+ *            records that log no mask)
+ *   UNIX     f[0] sock_type f[1] addr f[2] peer_addr f[3] peer label
+ *   SIGNAL   f[0] signal name (as logged, "term"), f[1] peer label
+ *   PTRACE   f[0] peer label; mask read/trace/readby/tracedby
+ *   MOUNT    f[0] "mount", "umount", "remount" or "pivot_root";
+ *            f[1] fstype, f[2] source (srcname=; pivot_root: put_old),
+ *            f[3] mountpoint (name=; pivot_root: new root), f[4] flags
+ *   DBUS     f[0] bus f[1] path f[2] interface f[3] member f[4] peer label
+ *            f[5] name (dbus_bind); mask send/receive/bind/eavesdrop
+ *   CHANGE_PROFILE f[0] target label (also change_onexec, change_hat ->
+ *            the hat as p//hat)
+ *   USERNS   f[0] operation ("create"), mask MASK_CREATE
+ *   IO_URING f[0] operation ("sqpoll", "override_creds"), f[1] peer label
+ *   MQUEUE   f[0] name (posix /name, sysv key), f[1] type ("posix"/"sysv")
+ */
 enum access_class {
 	ACCESS_NONE = 0,
 	ACCESS_FILE,		/* f[0]=path, f[1]=link/rename target */
@@ -216,6 +316,94 @@ void aggregate_clear(struct aggregate *);
 
 /* ------------------------------------------------------------------- aare */
 /* (learner/aare.c) */
+
+/*
+ * AppArmor's globbing (AARE, apparmor.d(5)) as a matcher: compile once,
+ * match many.
+ *   *        any run of bytes without '/'; right after a '/' it must match
+ *            at least one byte ("/tmp/" + star does not match "/tmp/")
+ *   **       any run of bytes, '/' included; same one-byte rule after '/'
+ *   ?        one byte, not '/'
+ *   [abc] [a-z] [^abc]   one byte from (not from) the set
+ *   {a,b,c}  alternation, nests, may hold any of the above; {} is empty
+ *   \X       X literally
+ *   @{name}  every value of the variable (values are AARE text and may
+ *            refer to other variables), as if written {v1,v2,...}
+ * Matching is on the whole name (anchored both ends), byte for byte; a
+ * trailing '/' is part of the name, so `/dir` and `/dir/` differ.
+ */
+#define AARE_MAX_PATTERN	8192	/* bytes of one pattern */
+#define AARE_MAX_NODES		65536	/* after variable expansion */
+#define AARE_MAX_DEPTH		32	/* nesting of {} and variables */
+#define AARE_MAX_VARS		1024	/* variables in one set */
+#define AARE_MAX_VALUES		4096	/* values of one variable */
+
+struct aare_vars;
+
+struct aare_vars *aare_vars_new(void);
+void aare_vars_free(struct aare_vars *);
+/*
+ * Set (replace) or add one value to a variable; name without "@{ }".
+ * A value is AARE text, unquoted (the caller strips profile quoting).
+ * Returns 0, -EINVAL for a bad name, -E2BIG beyond the caps, -ENOMEM.
+ */
+int aare_vars_set(struct aare_vars *, const char *name, const char *value);
+int aare_vars_add(struct aare_vars *, const char *name, const char *value);
+/* Drop a variable; 0 or -ENOENT. */
+int aare_vars_unset(struct aare_vars *, const char *name);
+/* The values of a variable (borrowed until the next change), NULL if unset. */
+const char *const *aare_vars_get(const struct aare_vars *, const char *name,
+    size_t *ret_n);
+
+struct aare;
+
+/*
+ * Compile a pattern (len bytes, need not be NUL-terminated).  vars may be
+ * NULL.  Returns 0, or -EINVAL for bad syntax or an undefined variable,
+ * -ELOOP for a variable that refers to itself, -E2BIG beyond the caps,
+ * -ENOMEM; on failure *ret_error (when not NULL) says why in words.
+ */
+int aare_compile(const char *pattern, size_t len, const struct aare_vars *vars,
+    struct aare **ret, const char **ret_error);
+void aare_free(struct aare *);
+/* Whether the whole name matches.  A name holding a NUL byte never does. */
+bool aare_match(const struct aare *, const char *name, size_t len);
+/* Convenience: compile, match, free.  1 match, 0 no match, -errno. */
+int aare_match_once(const char *pattern, const struct aare_vars *vars,
+    const char *name);
+/* True when the pattern holds no glob syntax (it names one thing). */
+bool aare_is_literal(const struct aare *);
+
+/* ------------------------------------------------------------------- rule */
+/* (learner/rule.c) rule text: escaping names and formatting one rule */
+
+/*
+ * Turn a concrete name into AARE text that matches exactly that name and
+ * nothing else, quoted when it holds a space (so it can stand as one token
+ * of a rule).  Writes into buf (NUL-terminated); returns the length, or
+ * -EINVAL with *ret_reason set when no rule can name it exactly (empty,
+ * control bytes such as newline, invalid UTF-8, see rule.c), -ENOSPC when buf
+ * is too small.
+ */
+int rule_quote_name(const char *name, char *buf, size_t len,
+    const char **ret_reason);
+/* Room for any rule rule_format() writes from a record's fields. */
+#define RULE_LINE_MAX		65536
+
+/* f[0] (the path / name) already is an AARE pattern, not a literal name. */
+#define RULE_PATTERN		0x1u
+
+/*
+ * One rule line for an access, without indentation or newline, ending in
+ * ',': "/path rw,", "owner /path w,", "capability net_bind_service,",
+ * "network inet stream,", "signal (receive) set=(term) peer=unconfined,".
+ * Every name taken from the access is escaped as rule_quote_name() does;
+ * with RULE_PATTERN, f[0] is written as given (checked with aare_compile and
+ * quoted if it holds a space).  Returns the length, -EINVAL (+ reason) when
+ * the access cannot be written as an exact rule, -ENOSPC.
+ */
+int rule_format(const struct access *a, unsigned flags, char *buf, size_t len,
+    const char **ret_reason);
 
 /* ---------------------------------------------------------------- profile */
 /* (learner/profile.c) */
