@@ -8,7 +8,7 @@ libapparmor-dev libsqlite3-dev libevent-dev libsystemd-dev apparmor"
 if [ "$what" = check ]; then
 	pkgs="$pkgs libcmocka-dev clang libclang-rt-14-dev python3 sqlite3
 	qemu-system-x86 cpio xz-utils zstd busybox-static python3-apparmor
-	auditd systemd valgrind"
+	auditd systemd valgrind debhelper debootstrap man-db"
 fi
 missing=
 for p in $pkgs; do
