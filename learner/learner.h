@@ -292,27 +292,112 @@ struct observation {
 /* ---------------------------------------------------------------- aggregate */
 
 /*
- * In-memory dedup by (profile, container, access key).  Bounded: at most
- * max_per_profile distinct keys per profile and max_total in all; beyond the
- * caps an observation is dropped and counted in overflow.
+ * In-memory dedup by (profile, label, container, access key): the class and
+ * its fields; the mask is not part of the key, masks union.  Bounded: at most
+ * max_per_profile distinct keys per profile, max_total in all, and a cap on
+ * the bytes of strings held (aggregate_set_max_bytes); beyond the caps an
+ * observation is dropped and counted in overflow, per profile.  No malloc per
+ * record: strings are interned into chunked arenas.
  */
 struct aggregate;
 
 struct aggregate *aggregate_new(size_t max_per_profile, size_t max_total);
 void aggregate_free(struct aggregate *);
-/* Add one record (already attributed); returns 0, 1 when it overflowed, or -errno. */
+/* Default: 256 bytes per key of max_total plus 16 MiB. */
+void aggregate_set_max_bytes(struct aggregate *, size_t max_bytes);
+/*
+ * Add one record (already attributed; c NULL or c->id NULL: the host).
+ * Returns 0, 1 when it overflowed a cap, -ENOENT when the record asks for no
+ * access (status, hint), -EINVAL when it names no profile or cannot be read,
+ * -ENOMEM.
+ */
 int aggregate_add(struct aggregate *, const struct record *r,
     const struct container *c);
+/* Same, with the access already computed by access_from_record(). */
+int aggregate_add_access(struct aggregate *, const struct record *r,
+    const struct container *c, const struct access *acc);
 size_t aggregate_count(const struct aggregate *);	/* distinct keys held */
-uint64_t aggregate_overflow(const struct aggregate *);
-/* Visit every observation; stop early when cb returns non-zero. */
+uint64_t aggregate_overflow(const struct aggregate *);	/* since the last clear */
+/* Bytes held by the aggregate (tables, entries, strings). */
+size_t aggregate_memory(const struct aggregate *);
+/* Visit every observation, oldest first; stop early when cb returns non-zero. */
 typedef int (*aggregate_cb)(const struct observation *, void *arg);
 int aggregate_foreach(const struct aggregate *, aggregate_cb cb, void *arg);
+/*
+ * Visit each profile that overflowed since the last clear with its count.
+ * Records dropped because the table of profiles itself was full are counted
+ * under the profile "" (their name was not kept).
+ */
+typedef int (*aggregate_overflow_cb)(const char *profile, uint64_t n,
+    void *arg);
+int aggregate_foreach_overflow(const struct aggregate *,
+    aggregate_overflow_cb cb, void *arg);
 /* Forget everything held (after a successful flush); keeps the caps. */
 void aggregate_clear(struct aggregate *);
 
 /* ------------------------------------------------------------------- join */
-/* (learner/join.c, owned with aggregate.c) */
+
+/*
+ * Joins each AppArmor record with the SYSCALL record of the same event
+ * (same audit(epoch.msec:serial)) to learn the executable (record.exe).  In
+ * an auditd log the AVC comes first and the SYSCALL after it, so records wait
+ * in a bounded window: a record leaves when its SYSCALL, PROCTITLE or EOE has
+ * been seen, when `window` newer records arrived, or at join_drain().  Order
+ * of records is kept.  One struct join per input: records of different
+ * sources never join.
+ *
+ * Usage: feed one line or netlink message, then take every ready record
+ * with join_next() until it returns NULL, before feeding the next one.
+ */
+struct join;
+
+struct join_stats {
+	uint64_t lines;		/* lines or netlink messages fed */
+	uint64_t records;	/* AppArmor records parsed */
+	uint64_t other;		/* not AppArmor: SYSCALL, PROCTITLE, anything else */
+	uint64_t malformed;	/* looked like AppArmor, could not be read */
+	uint64_t joined;	/* records that got their exe from a SYSCALL */
+	/* Filled by join_collect(): */
+	uint64_t no_access;	/* AppArmor records asking for no access */
+	uint64_t unattributed;	/* attribution failed (process gone) */
+	uint64_t overflow;	/* dropped by the aggregate's caps */
+};
+
+/* window: records held waiting for their SYSCALL (0: 16; at most 1024). */
+struct join *join_new(size_t window);
+void join_free(struct join *);
+/* One line without its newline.  Returns the number of records ready. */
+int join_line(struct join *, const char *line, size_t len);
+/* One netlink message: nlmsg_type and payload.  Returns records ready. */
+int join_netlink(struct join *, int type, const char *payload, size_t len);
+/* The next ready record, valid until the next feed; NULL when none. */
+const struct record *join_next(struct join *);
+/* End of input (or a flush): every held record becomes ready. */
+void join_drain(struct join *);
+size_t join_pending(const struct join *);	/* records held */
+void join_get_stats(const struct join *, struct join_stats *);
+
+/*
+ * Pure helper shared by the daemon and `aalearn import`: the executable named
+ * by a SYSCALL record's text (quoted or hex-encoded exe=) into buf.  0, or
+ * -ENOENT when the text has none.
+ */
+int join_syscall_exe(const char *text, size_t len, char *buf, size_t buflen);
+
+/*
+ * Where a record goes next: attribution.  Fills *ret_container (id NULL:
+ * the host) and returns 0, or -ESRCH when the process is gone (the record is
+ * then kept on the host and counted as unattributed), or another -errno.
+ */
+typedef int (*join_attribute_cb)(const struct record *,
+    struct container *ret_container, void *arg);
+/*
+ * Move every ready record of j into a: access_from_record, attribution
+ * through cb (NULL: the host), aggregate_add_access.  Counts go to j's stats.
+ * Returns the number of records aggregated, or -ENOMEM.
+ */
+int join_collect(struct join *j, struct aggregate *a, join_attribute_cb cb,
+    void *arg);
 
 /* ------------------------------------------------------------------- aare */
 /* (learner/aare.c) */
