@@ -32,11 +32,15 @@ check-build:
 check: check-build
 	cd build-check && ctest --output-on-failure -j $(JOBS)
 
-bench: build check-build
-	@sh tests/bench/run.sh
+# Benchmarks run optimised code without sanitizers, in their own build.
+bench:
+	@sh .ci/deps.sh check
+	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
+	cmake --build build-bench -j $(JOBS)
+	@bash tests/bench/run.sh build-bench
 
 vm: check-build
 	cd build-check && ctest --output-on-failure -L vm
 
 clean:
-	rm -rf build build-check
+	rm -rf build build-check build-bench
