@@ -10,6 +10,20 @@
  * Returns 0 (or a count) on success and -errno on failure; look-ups that
  * find nothing return -ENOENT.  Strings handed out in callbacks are borrowed
  * for the duration of the callback only.
+ *
+ * Strings may hold any byte but NUL (non-UTF-8, newlines...) and come back
+ * exactly as they went in.  They are kept as BLOBs: when querying the file
+ * by hand, compare with CAST(x AS TEXT) or X'...' literals.
+ *
+ * Write calls made outside store_begin()/store_commit() run in a
+ * transaction of their own.  Inside a batch, a failed call leaves the batch
+ * half done: call store_rollback().  Every write takes the write lock up
+ * front and waits (a long busy timeout) for another writer to finish, so
+ * that "database is locked" never reaches a user.
+ *
+ * The store_list_* calls visit rows in a stable order; a callback returns
+ * non-zero to stop, and that value is returned, else the number of rows
+ * visited.  Do not write to the same store from inside a callback.
  */
 #ifndef AALEARN_STORE_H
 #define AALEARN_STORE_H
@@ -41,6 +55,12 @@ int store_loose_permissions(const struct store *);
 void store_set_cap(struct store *, uint64_t per_profile);
 /* This store's host identity (random, made once, kept in the database). */
 const char *store_host_id(const struct store *);
+/* SQLite's message for the last failed call on this store (for logs). */
+const char *store_errmsg(const struct store *);
+/* 0 when PRAGMA integrity_check and foreign_key_check find nothing wrong. */
+int store_check_integrity(struct store *);
+/* The schema version (PRAGMA user_version) this build writes. */
+int store_schema_version(void);
 
 /* ---------------------------------------------------------------- batches */
 
@@ -48,7 +68,13 @@ int store_begin(struct store *);
 int store_commit(struct store *);
 void store_rollback(struct store *);
 
-/* Upsert: counts add, masks union, first/last widen, sample kept from the first. */
+/*
+ * Upsert by (profile, container runtime+id, access class, f[0..5]): counts
+ * add, masks union, first/last widen (0: unknown), label and sample kept
+ * from the first.  container.id NULL or "": the host.  Returns 0 when kept,
+ * 1 when the profile already holds its cap of distinct observations (the
+ * observation is dropped and the profile's overflow counter grows).
+ */
 int store_put_observation(struct store *, const struct observation *);
 
 /* Where a source got to.  The position is opaque to the store. */
@@ -86,6 +112,7 @@ struct profile_info {
 };
 typedef int (*store_profile_cb)(const struct profile_info *, void *arg);
 int store_list_profiles(struct store *, store_profile_cb, void *arg);
+/* Creates or updates a profile; mode or file NULL: leave as is. */
 int store_set_profile(struct store *, const char *name, const char *mode,
     const char *file);
 /* Observations dropped for one profile since the start. */
@@ -112,13 +139,16 @@ struct decision_info {
 	const char *note;
 	int	 applied;	/* written into the profile by `aalearn apply` */
 };
+/* Replaces any earlier decision on (profile, rule_id); DECISION_NONE forgets it. */
 int store_put_decision(struct store *, const struct decision_info *);
 /* Returns DECISION_* for the rule, DECISION_NONE when never decided. */
 int store_get_decision(struct store *, const char *profile,
     const char *rule_id);
 typedef int (*store_decision_cb)(const struct decision_info *, void *arg);
+/* profile NULL: every profile's.  Oldest first. */
 int store_list_decisions(struct store *, const char *profile,
     store_decision_cb, void *arg);
+/* -ENOENT when the rule was never decided. */
 int store_mark_applied(struct store *, const char *profile,
     const char *rule_id);
 
