@@ -221,10 +221,10 @@ uint64_t mask_class_perms(int access_class);
  *            f[3] mountpoint (name=; pivot_root: new root), f[4] flags
  *   DBUS     f[0] bus f[1] path f[2] interface f[3] member f[4] peer label
  *            f[5] name (dbus_bind); mask send/receive/bind/eavesdrop
- *   CHANGE_PROFILE f[0] target label (also change_onexec, change_hat ->
- *            the hat as p//hat)
+ *   CHANGE_PROFILE f[0] target label (change_profile, change_onexec;
+ *            change_hat is -ENOENT: a hat is a sub-profile, not a rule)
  *   USERNS   f[0] operation ("create"), mask MASK_CREATE
- *   IO_URING f[0] operation ("sqpoll", "override_creds"), f[1] peer label
+ *   IO_URING f[0] operation ("sqpoll", "override"), f[1] peer label
  *   MQUEUE   f[0] name (posix /name, sysv key), f[1] type ("posix"/"sysv")
  */
 enum access_class {
@@ -518,6 +518,8 @@ struct profile_rule {
 	uint64_t mask;		/* mask_parse() of the permissions; 0 = all */
 	char	 exec_mode[4];	/* "ix", "px", "cx", "ux", "Px"... or "" */
 	size_t	 line;		/* 1-based line in the file it came from */
+	bool	 opaque;	/* holds conditionals we do not model: it is
+				 * kept, but taken to allow nothing */
 };
 
 struct profile_include {
