@@ -44,9 +44,168 @@ int attribution_parse_cgroup(const char *text, size_t len,
 
 /* ---------------------------------------------------------------- config */
 
+/*
+ * aalearnd.conf: "key = value" lines, "#" comments.  Strings are copied into
+ * fixed buffers so that a struct config can be copied and dropped freely.
+ */
+enum source_type {
+	SOURCE_NETLINK = 1 << 0,
+	SOURCE_AUDITLOG = 1 << 1,
+	SOURCE_KMSG = 1 << 2,
+};
+#define SOURCE_AUTO 0		/* config.sources: choose at start */
+
+#define CONFIG_PATH_MAX 1024
+
+struct config {
+	unsigned sources;		/* SOURCE_* bits, or SOURCE_AUTO */
+	char	 audit_log[CONFIG_PATH_MAX];
+	int	 read_backlog;
+	char	 database[CONFIG_PATH_MAX];
+	int64_t	 flush_interval_ms;
+	size_t	 flush_max_pending;
+	size_t	 max_observations_per_profile;
+	size_t	 max_pending;
+	char	 proc_root[CONFIG_PATH_MAX];
+	size_t	 attribution_cache;
+	int	 netlink_rcvbuf;
+	int	 log_level;		/* LOG_LEVEL_* */
+};
+
+void config_default(struct config *);
+/*
+ * Parse text into *cfg (which holds the defaults or earlier settings).  On
+ * error returns -EINVAL, leaves *cfg as it was, and writes "line N: ..." into
+ * err.
+ */
+int config_parse(struct config *cfg, const char *text, size_t len,
+    char *err, size_t errlen);
+/*
+ * Read and parse a file.  A missing file is -ENOENT (the caller decides
+ * whether that is fine); err names the path.
+ */
+int config_load(struct config *cfg, const char *path, char *err,
+    size_t errlen);
+/* "1s", "500ms", "2m", a bare number is seconds.  0 or -EINVAL. */
+int config_parse_duration(const char *text, int64_t *ret_ms);
+/* "netlink,kmsg" or "auto" -> SOURCE_* bits.  0 or -EINVAL. */
+int config_parse_sources(const char *text, unsigned *ret_sources);
+
 /* ------------------------------------------------------------------- log */
 
+/* The syslog priorities, so that "<N>" prefixes need no table. */
+enum log_level {
+	LOG_LEVEL_ERROR = 3,
+	LOG_LEVEL_WARN = 4,
+	LOG_LEVEL_INFO = 6,
+	LOG_LEVEL_DEBUG = 7,
+};
+
+/*
+ * Logs go to stderr.  When stderr is the journal ($JOURNAL_STREAM names it),
+ * every line starts with "<N>" so that journald keeps the priority; on a
+ * terminal or file the line says the level in words.
+ */
+void log_init(int level);
+void log_set_level(int level);
+int log_get_level(void);
+/* "error", "warn", "info", "debug" -> LOG_LEVEL_*, or -EINVAL. */
+int log_level_parse(const char *name);
+const char *log_level_name(int level);
+void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* --------------------------------------------------------------- sources */
+
+/*
+ * A source reads bytes from the kernel or a file and hands on lines or
+ * netlink messages, one at a time, to its sink.  After source_read() returns,
+ * source_position() describes a point that covers everything handed on so
+ * far: commit it together with the observations made from those records and
+ * a restart resumes exactly there.
+ */
+struct source;
+struct event_base;
+
+struct source_sink {
+	/* One line without its newline (audit.log, kmsg message text). */
+	void	(*line)(struct source *, const char *line, size_t len,
+		    void *arg);
+	/* One netlink audit message (nlmsg_type, payload without NULs). */
+	void	(*netlink)(struct source *, int type, const char *payload,
+		    size_t len, void *arg);
+	/* Called after each batch source_read() handed on (may be NULL). */
+	void	(*batch)(struct source *, void *arg);
+	void	*arg;
+};
+
+/* Counters since the source was made; the daemon reports deltas. */
+struct source_counts {
+	uint64_t read;		/* lines / messages handed on */
+	uint64_t lost;		/* known lost on our side (overflow, ring wrap) */
+	uint64_t kernel_lost;	/* the kernel's own lost counter (netlink) */
+	uint64_t overflows;	/* ENOBUFS / EPIPE events */
+	uint64_t rotations;	/* audit.log: rotations and truncations followed */
+	int64_t	 last_record_ms;
+};
+
+/*
+ * Audit netlink multicast (AUDIT_NLGRP_READLOG).  -EPERM without
+ * CAP_AUDIT_READ, -EPROTONOSUPPORT without audit in the kernel.
+ */
+int source_netlink_new(const struct source_sink *, int rcvbuf,
+    struct source **ret_source);
+/* Ask the kernel for its audit status; *ret_lost = its lost counter. */
+int source_netlink_kernel_lost(uint64_t *ret_lost);
+
+/*
+ * auditd's log, followed across rotation by rename (path.1, path.2, ... or
+ * any name in the same directory holding the inode) and copy-truncate.
+ * checkpoint NULL: first start, begin at the end unless read_backlog.
+ */
+int source_file_new(const struct source_sink *, const char *path,
+    const char *checkpoint, int read_backlog, struct source **ret_source);
+
+/*
+ * The kernel log, /dev/kmsg or a given device path; checkpointed by boot id
+ * and sequence number.  A new boot reads the ring from its start.
+ */
+int source_kmsg_new(const struct source_sink *, const char *path,
+    const char *checkpoint, int read_backlog, struct source **ret_source);
+
+void source_free(struct source *);
+/* "netlink", "file:<path>", "kmsg". */
+const char *source_name(const struct source *);
+enum source_type source_kind(const struct source *);
+/* The descriptor to wait on for input; -1 when the source must be polled. */
+int source_fd(const struct source *);
+/*
+ * Read everything available now and hand it on.  Returns the number of
+ * lines/messages handed on, or -errno on a failure that stops the source.
+ */
+int source_read(struct source *);
+/* The resume point covering everything handed on (see above). */
+int source_position(const struct source *, char *buf, size_t len);
+void source_get_counts(const struct source *, struct source_counts *);
+
+/*
+ * Recent (epoch, serial) pairs and which source saw them first, so that
+ * netlink and audit.log together count every event once.  Bounded: the
+ * oldest are forgotten first.
+ */
+struct dedup;
+struct dedup *dedup_new(size_t capacity);
+void dedup_free(struct dedup *);
+/*
+ * Returns 1 when the record belongs to owner (first seen now or before by
+ * the same owner), 0 when another owner saw it first.
+ */
+int dedup_claim(struct dedup *, int64_t epoch, int64_t serial, int owner);
+/* Finds "audit(<epoch>.<ms>:<serial>)" in a line; 0 or -ENOENT. */
+int dedup_stamp(const char *line, size_t len, int64_t *ret_epoch,
+    int *ret_msec, int64_t *ret_serial);
 
 /* -------------------------------------------------------------- pipeline */
 
