@@ -170,6 +170,15 @@ vm_initrd()
 	done
 	vm_add_prog "$stage" "$VM_ROOT/sbin/apparmor_parser" /sbin/apparmor_parser
 	vm_add_prog "$stage" "$VM_ROOT/usr/sbin/runc" /usr/sbin/runc
+	# The parser's configuration and the policy it includes (abstractions,
+	# tunables, abi), but none of the package's profiles.
+	mkdir -p "$stage/etc/apparmor.d"
+	cp -a "$VM_ROOT/etc/apparmor" "$stage/etc/"
+	mkdir -p "$stage/usr/share"
+	cp -a "$VM_ROOT/usr/share/apparmor-features" "$stage/usr/share/"
+	for a in abi abstractions tunables local; do
+		[ -d "$VM_ROOT/etc/apparmor.d/$a" ] && cp -a "$VM_ROOT/etc/apparmor.d/$a" "$stage/etc/apparmor.d/"
+	done
 	if [ -n "${AALEARN_BIN:-}" ] && [ -x "$AALEARN_BIN" ]; then
 		vm_add_prog "$stage" "$AALEARN_BIN" /usr/bin/aalearn
 	fi
