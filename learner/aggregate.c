@@ -1,0 +1,654 @@
+/*
+ * aggregate.c - dedup of records into observations, in bounded memory.
+ *
+ * A flood of distinct names must not grow memory without bound, and a busy
+ * host repeats the same few accesses millions of times, so the common case
+ * (a key already held) costs one hash of the key's strings and one compare,
+ * with no allocation.  A new key interns its strings into chunked arenas
+ * (profile, container and comm strings repeat, so they are kept once) and
+ * takes a slot in chunked entry arrays.  Nothing is freed per record; clear
+ * resets the arenas for the next flush.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "learner.h"
+
+/* The strings that make a key, in this order. */
+enum {
+	K_PROFILE,
+	K_LABEL,
+	K_RUNTIME,
+	K_ID,
+	K_POD,
+	K_F0,
+	K_NKEYS = K_F0 + ACCESS_NFIELDS,
+};
+
+#define ENTRY_CHUNK_SHIFT	12
+#define ENTRY_CHUNK		(1u << ENTRY_CHUNK_SHIFT)
+#define ARENA_CHUNK		(256 * 1024)
+#define MAX_PROFILES		65536
+
+struct entry {
+	uint64_t	 hash;
+	const char	*s[K_NKEYS];	/* interned; runtime/id/pod may be NULL */
+	const char	*comm, *exe;	/* the sample, interned */
+	uint64_t	 mask, allowed, denied;
+	int64_t		 first_ms, last_ms;
+	long		 sample_pid;
+	uint32_t	 profile;	/* index into profiles */
+	int		 cls;
+};
+
+struct profile_slot {
+	const char	*name;		/* interned */
+	uint64_t	 hash;
+	size_t		 count;
+	uint64_t	 overflow;
+};
+
+struct arena_chunk {
+	struct arena_chunk *next;
+	size_t		 size, used;
+	char		 data[];
+};
+
+/* Open addressing; idx is the entry (or profile) number + 1, 0 empty. */
+struct slot {
+	uint32_t	 idx;
+	uint32_t	 hash_hi;
+};
+
+struct istr {
+	uint64_t	 hash;
+	const char	*s;
+};
+
+struct aggregate {
+	size_t		 max_per_profile, max_total, max_bytes;
+
+	struct entry	**chunks;
+	size_t		 nchunks;	/* allocated */
+	size_t		 count;
+
+	struct slot	*table;
+	size_t		 table_size;	/* power of two */
+
+	struct istr	*strs;		/* interned strings */
+	size_t		 strs_size, nstrs;
+
+	struct profile_slot *profiles;
+	size_t		 nprofiles, profiles_alloc;
+	struct slot	*ptable;
+	size_t		 ptable_size;
+
+	struct arena_chunk *arena;
+	size_t		 arena_bytes;
+
+	uint64_t	 overflow;
+	uint64_t	 overflow_unnamed;	/* the profile table was full */
+	uint64_t	 seed;
+};
+
+/*
+ * A hash of our own: eight bytes at a time, multiply and fold.  Names are
+ * chosen by confined processes, so the seed comes from where the heap put
+ * this aggregate (ASLR): colliding keys cannot be prepared in advance.
+ */
+static uint64_t
+hash_bytes(const char *p, size_t len, uint64_t seed)
+{
+	const uint64_t k = 0x9e3779b97f4a7c15ull;
+	uint64_t h = seed ^ (len * k), v;
+
+	while (len >= 8) {
+		memcpy(&v, p, 8);
+		h = (h ^ v) * k;
+		h ^= h >> 31;
+		p += 8;
+		len -= 8;
+	}
+	v = 0;
+	memcpy(&v, p, len);
+	h = (h ^ v) * k;
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 32;
+	return h;
+}
+
+static uint64_t
+mix(uint64_t h, uint64_t v)
+{
+	/* Order matters: the same string in another field is another key. */
+	h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+	return h;
+}
+
+static void *
+arena_alloc(struct aggregate *a, size_t n)
+{
+	struct arena_chunk *c = a->arena;
+	size_t size;
+
+	if (c == NULL || c->size - c->used < n) {
+		size = n > ARENA_CHUNK ? n : ARENA_CHUNK;
+		c = malloc(sizeof(*c) + size);
+		if (c == NULL)
+			return NULL;
+		c->size = size;
+		c->used = 0;
+		/* A big string gets a chunk of its own behind the current one. */
+		if (a->arena != NULL && size > ARENA_CHUNK) {
+			c->next = a->arena->next;
+			a->arena->next = c;
+		} else {
+			c->next = a->arena;
+			a->arena = c;
+		}
+		a->arena_bytes += sizeof(*c) + size;
+	}
+	c->used += n;
+	return c->data + c->used - n;
+}
+
+static void
+arena_reset(struct aggregate *a)
+{
+	struct arena_chunk *c, *next, *keep = NULL;
+
+	for (c = a->arena; c != NULL; c = next) {
+		next = c->next;
+		if (keep == NULL && c->size == ARENA_CHUNK) {
+			keep = c;
+			continue;
+		}
+		free(c);
+	}
+	a->arena = keep;
+	a->arena_bytes = 0;
+	if (keep != NULL) {
+		keep->next = NULL;
+		keep->used = 0;
+		a->arena_bytes = sizeof(*keep) + keep->size;
+	}
+}
+
+static int
+strs_grow(struct aggregate *a)
+{
+	size_t size = a->strs_size ? a->strs_size * 2 : 1024, i, j;
+	struct istr *t;
+
+	t = calloc(size, sizeof(*t));
+	if (t == NULL)
+		return -ENOMEM;
+	for (i = 0; i < a->strs_size; i++) {
+		if (a->strs[i].s == NULL)
+			continue;
+		for (j = a->strs[i].hash & (size - 1); t[j].s != NULL;
+		    j = (j + 1) & (size - 1))
+			;
+		t[j] = a->strs[i];
+	}
+	free(a->strs);
+	a->strs = t;
+	a->strs_size = size;
+	return 0;
+}
+
+/* The interned copy of s (len bytes, hash h); NULL on ENOMEM. */
+static const char *
+intern(struct aggregate *a, const char *s, size_t len, uint64_t h)
+{
+	size_t i;
+	char *p;
+
+	if ((a->nstrs + 1) * 2 > a->strs_size && strs_grow(a) < 0)
+		return NULL;
+	for (i = h & (a->strs_size - 1); a->strs[i].s != NULL;
+	    i = (i + 1) & (a->strs_size - 1)) {
+		if (a->strs[i].hash == h && strncmp(a->strs[i].s, s, len) == 0 &&
+		    a->strs[i].s[len] == '\0')
+			return a->strs[i].s;
+	}
+	p = arena_alloc(a, len + 1);
+	if (p == NULL)
+		return NULL;
+	memcpy(p, s, len);
+	p[len] = '\0';
+	a->strs[i].hash = h;
+	a->strs[i].s = p;
+	a->nstrs++;
+	return p;
+}
+
+static struct entry *
+entry_at(const struct aggregate *a, size_t i)
+{
+	return &a->chunks[i >> ENTRY_CHUNK_SHIFT][i & (ENTRY_CHUNK - 1)];
+}
+
+static int
+table_grow(struct slot **tablep, size_t *sizep, size_t min)
+{
+	size_t size = *sizep ? *sizep : 256;
+	struct slot *t;
+
+	while (size < min)
+		size *= 2;
+	if (size == *sizep)
+		return 0;
+	t = calloc(size, sizeof(*t));
+	if (t == NULL)
+		return -ENOMEM;
+	free(*tablep);
+	*tablep = t;
+	*sizep = size;
+	return 1;
+}
+
+static void
+table_insert(struct slot *t, size_t size, uint64_t h, uint32_t idx)
+{
+	size_t i;
+
+	for (i = (size_t)h & (size - 1); t[i].idx != 0; i = (i + 1) & (size - 1))
+		;
+	t[i].idx = idx;
+	t[i].hash_hi = (uint32_t)(h >> 32);
+}
+
+struct aggregate *
+aggregate_new(size_t max_per_profile, size_t max_total)
+{
+	struct aggregate *a;
+
+	if (max_total == 0 || max_total > UINT32_MAX / 4)
+		return NULL;
+	a = calloc(1, sizeof(*a));
+	if (a == NULL)
+		return NULL;
+	a->seed = hash_bytes((const char *)&a, sizeof(a), 0x243f6a8885a308d3ull);
+	a->max_per_profile = max_per_profile ? max_per_profile : max_total;
+	a->max_total = max_total;
+	a->max_bytes = max_total * 256 + 16 * 1024 * 1024;
+	if (table_grow(&a->table, &a->table_size, 1024) < 0 ||
+	    table_grow(&a->ptable, &a->ptable_size, 64) < 0 ||
+	    strs_grow(a) < 0) {
+		aggregate_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+void
+aggregate_free(struct aggregate *a)
+{
+	size_t i;
+
+	if (a == NULL)
+		return;
+	for (i = 0; i < a->nchunks; i++)
+		free(a->chunks[i]);
+	free(a->chunks);
+	free(a->table);
+	free(a->strs);
+	free(a->profiles);
+	free(a->ptable);
+	arena_reset(a);
+	free(a->arena);
+	free(a);
+}
+
+void
+aggregate_set_max_bytes(struct aggregate *a, size_t max_bytes)
+{
+	a->max_bytes = max_bytes;
+}
+
+size_t
+aggregate_count(const struct aggregate *a)
+{
+	return a->count;
+}
+
+uint64_t
+aggregate_overflow(const struct aggregate *a)
+{
+	return a->overflow;
+}
+
+size_t
+aggregate_memory(const struct aggregate *a)
+{
+	return sizeof(*a) + a->nchunks * (sizeof(struct entry *) +
+	    ENTRY_CHUNK * sizeof(struct entry)) +
+	    a->table_size * sizeof(struct slot) +
+	    a->strs_size * sizeof(struct istr) +
+	    a->profiles_alloc * sizeof(struct profile_slot) +
+	    a->ptable_size * sizeof(struct slot) + a->arena_bytes;
+}
+
+/* The profile's slot, made when new; -1 when the table of profiles is full. */
+static long
+profile_get(struct aggregate *a, const char *name, size_t len, uint64_t h)
+{
+	struct profile_slot *p;
+	const char *s;
+	size_t i, n;
+	int rc;
+
+	for (i = (size_t)h & (a->ptable_size - 1); a->ptable[i].idx != 0;
+	    i = (i + 1) & (a->ptable_size - 1)) {
+		p = &a->profiles[a->ptable[i].idx - 1];
+		if (p->hash == h && strcmp(p->name, name) == 0)
+			return a->ptable[i].idx - 1;
+	}
+	if (a->nprofiles >= MAX_PROFILES)
+		return -1;
+	if (a->nprofiles == a->profiles_alloc) {
+		n = a->profiles_alloc ? a->profiles_alloc * 2 : 16;
+		p = realloc(a->profiles, n * sizeof(*p));
+		if (p == NULL)
+			return -2;
+		a->profiles = p;
+		a->profiles_alloc = n;
+	}
+	s = intern(a, name, len, h);
+	if (s == NULL)
+		return -2;
+	p = &a->profiles[a->nprofiles];
+	p->name = s;
+	p->hash = h;
+	p->count = 0;
+	p->overflow = 0;
+	a->nprofiles++;
+	if ((a->nprofiles + 1) * 2 > a->ptable_size) {
+		rc = table_grow(&a->ptable, &a->ptable_size, a->ptable_size * 2);
+		if (rc < 0) {
+			a->nprofiles--;
+			return -2;
+		}
+		for (n = 0; n < a->nprofiles; n++)
+			table_insert(a->ptable, a->ptable_size,
+			    a->profiles[n].hash, (uint32_t)n + 1);
+	} else
+		table_insert(a->ptable, a->ptable_size, h, (uint32_t)a->nprofiles);
+	return (long)a->nprofiles - 1;
+}
+
+static int
+entries_reserve(struct aggregate *a)
+{
+	struct entry **c;
+	size_t n = a->count >> ENTRY_CHUNK_SHIFT;
+
+	if (n < a->nchunks)
+		return 0;
+	c = realloc(a->chunks, (n + 1) * sizeof(*c));
+	if (c == NULL)
+		return -ENOMEM;
+	a->chunks = c;
+	c[n] = malloc(ENTRY_CHUNK * sizeof(struct entry));
+	if (c[n] == NULL)
+		return -ENOMEM;
+	a->nchunks = n + 1;
+	return 0;
+}
+
+static int
+rehash(struct aggregate *a)
+{
+	size_t i;
+	int rc;
+
+	rc = table_grow(&a->table, &a->table_size, a->table_size * 2);
+	if (rc <= 0)
+		return rc;
+	for (i = 0; i < a->count; i++)
+		table_insert(a->table, a->table_size, entry_at(a, i)->hash,
+		    (uint32_t)i + 1);
+	return 0;
+}
+
+static int64_t
+record_ms(const struct record *r)
+{
+	/* Hostile epochs must not overflow the multiplication. */
+	if (r->epoch < 0 || r->epoch > INT64_MAX / 1000 - 1)
+		return 0;
+	return r->epoch * 1000 + (r->msec >= 0 && r->msec < 1000 ? r->msec : 0);
+}
+
+static int
+str_eq(const char *held, const char *s, size_t len)
+{
+	if (held == NULL || s == NULL)
+		return held == s;
+	return memcmp(held, s, len) == 0 && held[len] == '\0';
+}
+
+static void
+count(struct entry *e, const struct record *r, const struct access *acc,
+    int64_t ms)
+{
+	e->mask |= acc->mask;
+	if (r->kind == RECORD_DENIED || r->kind == RECORD_KILL)
+		e->denied++;
+	else
+		e->allowed++;
+	if (ms < e->first_ms)
+		e->first_ms = ms;
+	if (ms > e->last_ms)
+		e->last_ms = ms;
+}
+
+static void
+overflowed(struct aggregate *a, long prof)
+{
+	a->overflow++;
+	if (prof >= 0)
+		a->profiles[prof].overflow++;
+	else
+		a->overflow_unnamed++;
+}
+
+int
+aggregate_add_access(struct aggregate *a, const struct record *r,
+    const struct container *c, const struct access *acc)
+{
+	const char *s[K_NKEYS], *comm, *exe;
+	size_t len[K_NKEYS], i, need, clen, elen;
+	uint64_t fh[K_NKEYS], h;
+	struct entry *e;
+	long prof;
+	int64_t ms;
+
+	if (r->profile == NULL || r->profile[0] == '\0' ||
+	    acc->cls <= ACCESS_NONE || acc->cls >= ACCESS_NCLASSES)
+		return -EINVAL;
+	s[K_PROFILE] = r->profile_parent != NULL && r->profile_parent[0] != '\0' ?
+	    r->profile_parent : r->profile;
+	s[K_LABEL] = r->profile;
+	s[K_RUNTIME] = c != NULL && c->id != NULL ? c->runtime : NULL;
+	s[K_ID] = c != NULL ? c->id : NULL;
+	s[K_POD] = c != NULL && c->id != NULL ? c->pod_uid : NULL;
+	for (i = 0; i < ACCESS_NFIELDS; i++)
+		s[K_F0 + i] = acc->f[i] != NULL ? acc->f[i] : "";
+
+	h = (uint64_t)acc->cls;
+	need = 0;
+	for (i = 0; i < K_NKEYS; i++) {
+		if (s[i] == NULL) {
+			len[i] = 0;
+			fh[i] = 0x5bd1e995;	/* NULL differs from "" */
+		} else {
+			len[i] = strlen(s[i]);
+			fh[i] = hash_bytes(s[i], len[i], a->seed);
+			need += len[i] + 1;
+		}
+		h = mix(h, fh[i]);
+	}
+	ms = record_ms(r);
+
+	for (i = (size_t)h & (a->table_size - 1); a->table[i].idx != 0;
+	    i = (i + 1) & (a->table_size - 1)) {
+		size_t k;
+
+		if (a->table[i].hash_hi != (uint32_t)(h >> 32))
+			continue;
+		e = entry_at(a, a->table[i].idx - 1);
+		if (e->hash != h || e->cls != (int)acc->cls)
+			continue;
+		for (k = 0; k < K_NKEYS; k++)
+			if (!str_eq(e->s[k], s[k], len[k]))
+				break;
+		if (k < K_NKEYS)
+			continue;
+		count(e, r, acc, ms);
+		return 0;
+	}
+
+	/* A new key. */
+	prof = profile_get(a, s[K_PROFILE], len[K_PROFILE], fh[K_PROFILE]);
+	if (prof == -2)
+		return -ENOMEM;
+	comm = r->comm;
+	exe = r->exe;
+	clen = comm != NULL ? strlen(comm) : 0;
+	elen = exe != NULL ? strlen(exe) : 0;
+	need += clen + elen + 2;
+	if (prof < 0 || a->count >= a->max_total ||
+	    a->profiles[prof].count >= a->max_per_profile ||
+	    a->arena_bytes + need > a->max_bytes) {
+		overflowed(a, prof);
+		return 1;
+	}
+	if (entries_reserve(a) < 0)
+		return -ENOMEM;
+	e = entry_at(a, a->count);
+	memset(e, 0, sizeof(*e));
+	for (i = 0; i < K_NKEYS; i++) {
+		if (s[i] == NULL)
+			continue;
+		e->s[i] = intern(a, s[i], len[i], fh[i]);
+		if (e->s[i] == NULL)
+			return -ENOMEM;
+	}
+	if (comm != NULL &&
+	    (e->comm = intern(a, comm, clen, hash_bytes(comm, clen, a->seed))) == NULL)
+		return -ENOMEM;
+	if (exe != NULL &&
+	    (e->exe = intern(a, exe, elen, hash_bytes(exe, elen, a->seed))) == NULL)
+		return -ENOMEM;
+	e->hash = h;
+	e->cls = (int)acc->cls;
+	e->profile = (uint32_t)prof;
+	e->sample_pid = r->pid;
+	e->first_ms = e->last_ms = ms;
+	count(e, r, acc, ms);
+	a->count++;
+	a->profiles[prof].count++;
+	if (a->count * 2 > a->table_size) {
+		if (rehash(a) < 0) {
+			/* Undo: the entry is not reachable without its slot. */
+			a->count--;
+			a->profiles[prof].count--;
+			return -ENOMEM;
+		}
+	} else
+		table_insert(a->table, a->table_size, h, (uint32_t)a->count);
+	return 0;
+}
+
+int
+aggregate_add(struct aggregate *a, const struct record *r,
+    const struct container *c)
+{
+	struct access acc;
+	int rc;
+
+	rc = access_from_record(r, &acc);
+	if (rc < 0)
+		return rc;
+	return aggregate_add_access(a, r, c, &acc);
+}
+
+int
+aggregate_foreach(const struct aggregate *a, aggregate_cb cb, void *arg)
+{
+	struct observation o;
+	const struct entry *e;
+	size_t i, k;
+	int rc;
+
+	for (i = 0; i < a->count; i++) {
+		e = entry_at(a, i);
+		memset(&o, 0, sizeof(o));
+		o.profile = e->s[K_PROFILE];
+		o.label = e->s[K_LABEL];
+		o.container.runtime = e->s[K_RUNTIME];
+		o.container.id = e->s[K_ID];
+		o.container.pod_uid = e->s[K_POD];
+		o.access.cls = (enum access_class)e->cls;
+		for (k = 0; k < ACCESS_NFIELDS; k++)
+			o.access.f[k] = e->s[K_F0 + k];
+		o.access.mask = e->mask;
+		o.allowed = e->allowed;
+		o.denied = e->denied;
+		o.first_ms = e->first_ms;
+		o.last_ms = e->last_ms;
+		o.sample_pid = e->sample_pid;
+		o.sample_comm = e->comm;
+		o.sample_exe = e->exe;
+		rc = cb(&o, arg);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int
+aggregate_foreach_overflow(const struct aggregate *a, aggregate_overflow_cb cb,
+    void *arg)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < a->nprofiles; i++) {
+		if (a->profiles[i].overflow == 0)
+			continue;
+		rc = cb(a->profiles[i].name, a->profiles[i].overflow, arg);
+		if (rc != 0)
+			return rc;
+	}
+	if (a->overflow_unnamed != 0)
+		return cb("", a->overflow_unnamed, arg);
+	return 0;
+}
+
+void
+aggregate_clear(struct aggregate *a)
+{
+	size_t i;
+
+	/* Keep one chunk of entries and the tables' sizes: the next flush
+	 * interval is likely to need as much again. */
+	for (i = 1; i < a->nchunks; i++)
+		free(a->chunks[i]);
+	if (a->nchunks > 1)
+		a->nchunks = 1;
+	a->count = 0;
+	memset(a->table, 0, a->table_size * sizeof(*a->table));
+	memset(a->strs, 0, a->strs_size * sizeof(*a->strs));
+	a->nstrs = 0;
+	memset(a->ptable, 0, a->ptable_size * sizeof(*a->ptable));
+	a->nprofiles = 0;
+	a->overflow = 0;
+	a->overflow_unnamed = 0;
+	arena_reset(a);
+}
