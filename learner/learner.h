@@ -46,9 +46,16 @@ enum record_result {
 };
 
 /*
- * Numeric fields hold -1 when the record does not carry them.  String fields
- * are NULL when absent, else NUL-terminated and hex-decoded; they point into
- * r->buf and live until the next record_parse() on the same struct.
+ * Numeric fields hold -1 when the record does not carry them (epoch, msec
+ * and serial too, for records without an audit(...) stamp such as dbus
+ * syslog lines).  String fields are NULL when absent, else NUL-terminated
+ * and hex-decoded, every byte kept; they point into r->buf (or at constant
+ * text) and live until the next parse into the same struct.
+ *
+ * After RECORD_OK, kind is never RECORD_INVALID.  After any other result
+ * kind is RECORD_INVALID and the fields hold what could be read before the
+ * record was given up on (the audit stamp, type_name and, for records that
+ * are not key=value, old_style); nothing in them is to be learned from.
  */
 struct record {
 	enum record_kind kind;
@@ -57,38 +64,41 @@ struct record {
 	int	 msec;			/* milliseconds, 0..999 */
 	int64_t	 serial;		/* audit(<epoch>:<serial>) */
 
+	const char *type_name;		/* the type as logged: "AVC", "1400", "UNKNOWN[1503]" */
 	const char *apparmor;		/* "ALLOWED", "DENIED", ... verbatim */
 	const char *operation;
 	const char *class_name;		/* class= (file, net, dbus, unix...) */
-	const char *profile;		/* full label, e.g. p//null-/bin/x */
-	const char *profile_parent;	/* p for p//hat or p//null-x; else = profile */
+	const char *profile;		/* full label (profile= or label=), e.g. p//null-/bin/x */
+	const char *profile_parent;	/* p for p//hat or p//null-x (:ns:p for :ns:p//x); else = profile */
 	const char *ns;			/* policy namespace from :ns: prefix or namespace= */
-	const char *peer;		/* peer label (peer=, peer_label=, target=? no) */
-	const char *peer_profile;	/* peer_profile= (older records) */
+	const char *peer;		/* peer= (ptrace, signal, unix peer label) */
+	const char *peer_profile;	/* peer_profile=, peer_label= (D-Bus) or tcontext= (io_uring) */
 	const char *name;
 	const char *name2;		/* name2= or target= */
 	const char *target;		/* target= (exec/change_profile target label) */
 	const char *requested;		/* requested_mask= or requested= */
 	const char *denied;		/* denied_mask= or denied= */
+	const char *mask;		/* mask= of D-Bus records: the access asked for */
 	const char *comm;		/* comm= (task name) */
 	const char *info;
 	const char *attribute;
 	const char *execpath;
 	const char *exe;		/* from a joined SYSCALL record, see join */
+	const char *user_exe;		/* exe= of a USER_AVC: the sender (dbus-daemon), not the subject */
 	const char *family;
 	const char *sock_type;
 	const char *protocol;		/* as logged: number or name */
-	const char *capname;
+	const char *capname;		/* capname=, name= of "capable", or from capability= */
 	const char *signal;
-	const char *laddr, *faddr;	/* local/foreign address */
-	const char *net_addr;		/* addr= */
-	const char *peer_addr;
-	const char *bus, *path, *interface, *member, *dbus_method;
+	const char *laddr, *faddr;	/* local/foreign address (laddr/saddr, faddr/daddr) */
+	const char *net_addr;		/* addr= (unix); "none" is left out */
+	const char *peer_addr;		/* peer_addr= (unix); "none" is left out */
+	const char *bus, *path, *interface, *member, *dbus_method;	/* method= also sets member */
 	const char *fstype, *srcname, *flags;
-	const char *old_style;		/* the text of a pre-2.6.36 REJECTING record */
+	const char *old_style;		/* the text of a record that is not key=value (pre-2.6.36 REJECTING...) */
 
 	long	 pid, peer_pid, task, parent, fsuid, ouid;
-	long	 magic_token, capability, error, lport, fport;
+	long	 magic_token, capability, error, lport, fport;	/* error as logged: -13 */
 
 	size_t	 buflen;
 	char	 buf[16384];		/* storage for the strings above */
@@ -98,22 +108,58 @@ struct record {
 #define RECORD_LINE_MAX 16000
 
 /*
- * Parse one line (without its newline) of any supported shape: auditd log,
- * dmesg, syslog, journal, or a netlink payload given with record_parse_netlink.
- * A wrapped two-line syslog record: the first half returns RECORD_CONTINUED
- * and is kept in *st; pass the next line with the same *st.
+ * Parse one line (without its newline) of any supported shape: auditd log
+ * (type=... msg=audit(...): ..., USER_AVC msg='...', node= prefix, enriched
+ * 0x1d trailer), dmesg, /dev/kmsg, syslog (BSD and ISO-8601 stamps), journal
+ * (kernel: audit: ..., audit[PID]: AVC ...), dbus[PID]: lines.
+ *
+ * A syslog record whose quote is left open (a record wrapped onto two lines,
+ * or cut short) returns RECORD_CONTINUED and is held in *st:
+ *  - a next line that starts with a blank continues it: the joined record is
+ *    parsed and returned;
+ *  - any other next line: the held half is parsed as it stands and returned,
+ *    and that next line is kept back in *st (record_parse_pending() is then
+ *    true): take it at once with record_parse(st, r, NULL, 0).
+ * At the end of input call record_parse(st, r, NULL, 0) while
+ * record_parse_pending(st) to get what is still held.  With line NULL and
+ * nothing held it returns RECORD_NOT_APPARMOR.  Zero-initialise *st first.
  */
 struct record_state {
 	size_t	 pending_len;
-	char	 pending[RECORD_LINE_MAX];
+	int	 queued;		/* pending holds a whole line, not a half */
+	char	 pending[RECORD_LINE_MAX + 2];
 };
 
 enum record_result record_parse(struct record_state *st, struct record *r,
     const char *line, size_t len);
-/* A netlink message: its type (nlmsg_type) and payload "audit(...): ...". */
+bool record_parse_pending(const struct record_state *st);
+/*
+ * A netlink message: its type (nlmsg_type) and payload "audit(...): ...".
+ * Types other than 1400, 1107 and 1500..1599 are RECORD_NOT_APPARMOR.
+ */
 enum record_result record_parse_netlink(struct record *r, int type,
     const char *payload, size_t len);
 const char *record_kind_name(enum record_kind);
+const char *record_result_name(enum record_result);
+
+/* Helpers for later stages. */
+/* The peer's label whichever key carried it (peer=, peer_label=...), or NULL. */
+const char *record_peer_label(const struct record *r);
+/* The access asked for: requested ?: mask (D-Bus) ?: denied; or NULL. */
+const char *record_request_mask(const struct record *r);
+/* epoch * 1000 + msec, or -1 when the record has no audit stamp. */
+int64_t record_time_ms(const struct record *r);
+/* Linux capability number <-> name ("sys_nice"); NULL / -1 when unknown. */
+const char *record_capability_name(long cap);
+long record_capability_number(const char *name);
+/*
+ * The fields a record carries, in a fixed order, for printing: for i = 0, 1,
+ * ... returns 1 and sets *ret_name and either *ret_str (a string field) or
+ * *ret_num (*ret_str NULL) when field i is present, 0 when it is absent,
+ * -ENOENT past the last field.  Kind and audit stamp are not included.
+ */
+int record_field(const struct record *r, size_t i, const char **ret_name,
+    const char **ret_str, long long *ret_num);
 
 /* ------------------------------------------------------------------- mask */
 
@@ -533,6 +579,7 @@ struct profile_var {
 	char	*name;		/* without @{ } */
 	char	**values;	/* after every += */
 	size_t	 nvalues;
+	bool	 append;	/* this file only added (+=) to it */
 };
 
 /* A profile, child profile or hat.  Offsets are byte offsets into the text. */
@@ -622,6 +669,8 @@ int policy_add_rule(struct policy *, const char *rule, profile_loader loader,
 uint64_t policy_allowed(const struct policy *, const struct access *a);
 /* True when every permission a asks for is allowed. */
 bool policy_allows(const struct policy *, const struct access *a);
+/* True when an explicit deny rule refuses (part of) a: no allow can help. */
+bool policy_denies(const struct policy *, const struct access *a);
 /* Whether a rule of the policy names that profile (for px/cx targets). */
 bool policy_has_child(const struct policy *, const char *name);
 

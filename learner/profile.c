@@ -1,0 +1,2459 @@
+/*
+ * profile.c - AppArmor profile text in and out.
+ *
+ * The parser is a statement scanner, not a grammar: it finds profiles,
+ * hats, includes, variables and rules, and keeps what it does not model as
+ * opaque rules.  Writing never re-serialises a parsed file: it splices the
+ * original bytes, so that everything outside aalearn's block is kept byte
+ * for byte.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "learner.h"
+
+#define PROFILE_MAX_BLOCKS	4096
+#define PROFILE_MAX_RULES	200000
+#define PROFILE_MAX_NESTING	32
+
+/* ------------------------------------------------------------ strings */
+
+static char *
+xstrndup(const char *s, size_t n)
+{
+	char *p = malloc(n + 1);
+
+	if (p == NULL)
+		return NULL;
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+/* A growable byte buffer; on allocation failure it remembers the error. */
+struct sbuf {
+	char	*p;
+	size_t	 len, cap;
+	int	 err;
+};
+
+static void
+sbuf_add(struct sbuf *b, const char *s, size_t n)
+{
+	if (b->err)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		char *p;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		if ((p = realloc(b->p, cap)) == NULL) {
+			b->err = -ENOMEM;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void
+sbuf_str(struct sbuf *b, const char *s)
+{
+	sbuf_add(b, s, strlen(s));
+}
+
+/* Hand the buffer over: 0 and the text, or the remembered error. */
+static int
+sbuf_finish(struct sbuf *b, char **ret_text, size_t *ret_len)
+{
+	if (!b->err && b->p == NULL)
+		sbuf_add(b, "", 0);
+	if (b->err) {
+		free(b->p);
+		return b->err;
+	}
+	*ret_text = b->p;
+	if (ret_len != NULL)
+		*ret_len = b->len;
+	return 0;
+}
+
+/* ------------------------------------------------------------ scanner */
+
+struct scan {
+	const char *t;
+	size_t	 len, pos, line;
+};
+
+static bool
+is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
+
+static bool
+is_space(char c)
+{
+	return is_blank(c) || c == '\n';
+}
+
+static void
+scan_advance(struct scan *sc, size_t n)
+{
+	while (n-- > 0 && sc->pos < sc->len) {
+		if (sc->t[sc->pos] == '\n')
+			sc->line++;
+		sc->pos++;
+	}
+}
+
+static bool
+word_at(const char *t, size_t len, size_t pos, const char *w)
+{
+	size_t n = strlen(w);
+
+	if (pos + n > len || memcmp(t + pos, w, n) != 0)
+		return false;
+	return pos + n == len || !(isalnum((unsigned char)t[pos + n]) ||
+	    t[pos + n] == '_' || t[pos + n] == '-');
+}
+
+/* "#include" or "# include"?  Comments otherwise. */
+static bool
+hash_include_at(const struct scan *sc)
+{
+	size_t p = sc->pos + 1;
+
+	while (p < sc->len && is_blank(sc->t[p]))
+		p++;
+	return word_at(sc->t, sc->len, p, "include");
+}
+
+/* Skip blanks, newlines and comments; false at the end of the text. */
+static bool
+scan_skip(struct scan *sc)
+{
+	while (sc->pos < sc->len) {
+		char c = sc->t[sc->pos];
+
+		if (is_space(c)) {
+			scan_advance(sc, 1);
+		} else if (c == '#' && !hash_include_at(sc)) {
+			while (sc->pos < sc->len && sc->t[sc->pos] != '\n')
+				sc->pos++;
+		} else {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ------------------------------------------------------------ tokens */
+
+/*
+ * Split rule text into tokens: whitespace separates, except inside quotes,
+ * parentheses and braces; "->" and "=" stay inside their tokens unless
+ * written apart.
+ */
+#define MAX_TOKENS 64
+
+struct tokens {
+	char	*v[MAX_TOKENS];
+	size_t	 n;
+};
+
+static void
+tokens_free(struct tokens *tk)
+{
+	for (size_t i = 0; i < tk->n; i++)
+		free(tk->v[i]);
+	tk->n = 0;
+}
+
+static int
+tokenize(const char *s, size_t len, struct tokens *tk)
+{
+	size_t i = 0;
+
+	tk->n = 0;
+	while (i < len) {
+		size_t start;
+		int paren = 0, brace = 0;
+		bool quote = false;
+
+		while (i < len && is_space(s[i]))
+			i++;
+		if (i >= len)
+			break;
+		start = i;
+		for (; i < len; i++) {
+			char c = s[i];
+
+			if (c == '\\' && i + 1 < len) {
+				i++;
+				continue;
+			}
+			if (c == '"') {
+				quote = !quote;
+				continue;
+			}
+			if (quote)
+				continue;
+			if (c == '(')
+				paren++;
+			else if (c == ')' && paren > 0)
+				paren--;
+			else if (c == '{')
+				brace++;
+			else if (c == '}' && brace > 0)
+				brace--;
+			else if (is_space(c) && paren == 0 && brace == 0) {
+				/* "key= value" and "key =value" join. */
+				size_t j = i;
+
+				while (j < len && is_space(s[j]))
+					j++;
+				if ((j < len && s[j] == '=' && !(j + 1 < len &&
+				    s[j + 1] == '>')) || (i > start &&
+				    s[i - 1] == '=')) {
+					i = j - 1;
+					continue;
+				}
+				break;
+			}
+		}
+		if (tk->n == MAX_TOKENS) {
+			tokens_free(tk);
+			return -E2BIG;
+		}
+		if ((tk->v[tk->n] = xstrndup(s + start, i - start)) == NULL) {
+			tokens_free(tk);
+			return -ENOMEM;
+		}
+		/* Drop blanks around '=' that the join above kept. */
+		{
+			char *t = tk->v[tk->n], *w = t;
+
+			for (char *r = t; *r; r++) {
+				if (is_space(*r) && strchr(t, '"') == NULL)
+					continue;
+				*w++ = *r;
+			}
+			*w = '\0';
+		}
+		tk->n++;
+	}
+	return 0;
+}
+
+/* Strip one pair of outer quotes, in place. */
+static char *
+unquote(char *s)
+{
+	size_t n = strlen(s);
+
+	if (n >= 2 && s[0] == '"' && s[n - 1] == '"') {
+		memmove(s, s + 1, n - 2);
+		s[n - 2] = '\0';
+	}
+	return s;
+}
+
+/* ------------------------------------------------------------ rules */
+
+static void
+rule_clear(struct profile_rule *r)
+{
+	free(r->text);
+	for (int i = 0; i < ACCESS_NFIELDS; i++)
+		free(r->f[i]);
+	memset(r, 0, sizeof(*r));
+}
+
+static int
+set_field(struct profile_rule *r, int i, const char *v)
+{
+	free(r->f[i]);
+	r->f[i] = strdup(v);
+	return r->f[i] == NULL ? -ENOMEM : 0;
+}
+
+/* Perm tokens: "(send, receive)", "send", "rw" -> mask; "" when none. */
+static uint64_t
+perms_of(const char *tok)
+{
+	char buf[512];
+	size_t n = strlen(tok);
+
+	if (n >= sizeof(buf))
+		return MASK_UNKNOWN;
+	memcpy(buf, tok, n + 1);
+	for (char *p = buf; *p; p++)
+		if (*p == '(' || *p == ')' || *p == ',')
+			*p = ' ';
+	return mask_parse(buf);
+}
+
+static bool
+is_perm_word(const char *w)
+{
+	static const char *const words[] = { "r", "w", "rw", "read", "write",
+	    "send", "receive", "bind", "connect", "listen", "accept", "create",
+	    "delete", "open", "getattr", "setattr", "getopt", "setopt",
+	    "shutdown", "trace", "tracedby", "read", "readby", "eavesdrop",
+	    "sqpoll", "override_creds", "exec", "append", "lock", "link",
+	    "mmap", "map", NULL };
+
+	if (w[0] == '(')
+		return true;
+	for (int i = 0; words[i]; i++)
+		if (strcmp(w, words[i]) == 0)
+			return true;
+	return false;
+}
+
+/* File permission letters, including exec modes, and nothing else. */
+static bool
+is_file_perms(const char *w)
+{
+	if (*w == '\0')
+		return false;
+	for (; *w; w++)
+		if (strchr("rwaklmxiupcPUCIbB", *w) == NULL)
+			return false;
+	return true;
+}
+
+static void
+exec_mode_of(const char *perms, struct profile_rule *r)
+{
+	const char *x = strchr(perms, 'x');
+	size_t n = 0;
+
+	if (x == NULL)
+		return;
+	if (x > perms && strchr("iupcPUCIbB", x[-1]) != NULL) {
+		if (x - 1 > perms && strchr("iupcPUC", x[-2]) != NULL)
+			r->exec_mode[n++] = x[-2];
+		r->exec_mode[n++] = x[-1];
+	}
+	r->exec_mode[n++] = 'x';
+	r->exec_mode[n] = '\0';
+}
+
+static bool
+is_path_start(const char *w)
+{
+	return w[0] == '/' || w[0] == '@' || (w[0] == '"' && (w[1] == '/' ||
+	    w[1] == '@'));
+}
+
+/* A key=value token: sets f[i] to the value (parens and quotes removed). */
+static int
+cond_value(const char *tok, const char *key, char **ret)
+{
+	size_t n = strlen(key);
+	char *v;
+	size_t vl;
+
+	if (strncmp(tok, key, n) != 0 || tok[n] != '=')
+		return 0;
+	v = strdup(tok + n + 1);
+	if (v == NULL)
+		return -ENOMEM;
+	vl = strlen(v);
+	if (vl >= 2 && v[0] == '(' && v[vl - 1] == ')') {
+		memmove(v, v + 1, vl - 2);
+		v[vl - 2] = '\0';
+	}
+	unquote(v);
+	*ret = v;
+	return 1;
+}
+
+/*
+ * Fill the class fields from key=value conditionals.  keys[i] names the
+ * conditional that goes to f[i] (NULL: none); "peer" is looked into for
+ * label= and addr=.  Unknown conditionals make the rule opaque to matching
+ * (kept, but it covers nothing): narrower is the safe reading.
+ */
+static int
+parse_conds(struct profile_rule *r, struct tokens *tk, size_t from,
+    const char *const keys[ACCESS_NFIELDS], int peer_label, int peer_addr)
+{
+	for (size_t i = from; i < tk->n; i++) {
+		const char *t = tk->v[i];
+		bool done = false;
+		char *v = NULL;
+		int rc;
+
+		if (strncmp(t, "peer=", 5) == 0 && t[5] == '(') {
+			struct tokens sub;
+			char *inner = NULL;
+
+			if ((rc = cond_value(t, "peer", &inner)) < 0)
+				return rc;
+			rc = tokenize(inner, strlen(inner), &sub);
+			free(inner);
+			if (rc < 0)
+				return rc;
+			for (size_t j = 0; j < sub.n; j++) {
+				char *pv = NULL;
+
+				if (peer_label >= 0 && cond_value(sub.v[j],
+				    "label", &pv) > 0) {
+					free(r->f[peer_label]);
+					r->f[peer_label] = pv;
+				} else if (peer_addr >= 0 && cond_value(sub.v[j],
+				    "addr", &pv) > 0) {
+					free(r->f[peer_addr]);
+					r->f[peer_addr] = pv;
+				} else {
+					free(pv);
+					r->opaque = true;
+				}
+			}
+			tokens_free(&sub);
+			continue;
+		}
+		if (peer_label >= 0 && (rc = cond_value(t, "peer", &v)) != 0) {
+			if (rc < 0)
+				return rc;
+			free(r->f[peer_label]);
+			r->f[peer_label] = v;
+			continue;
+		}
+		for (int k = 0; k < ACCESS_NFIELDS && !done; k++) {
+			if (keys[k] == NULL)
+				continue;
+			if ((rc = cond_value(t, keys[k], &v)) < 0)
+				return rc;
+			if (rc > 0) {
+				free(r->f[k]);
+				r->f[k] = v;
+				done = true;
+			}
+		}
+		if (!done)
+			r->opaque = true;
+	}
+	return 0;
+}
+
+/* Parse the text of one rule (no trailing comma) into r. */
+static int
+rule_parse(const char *text, size_t len, size_t line, struct profile_rule *r)
+{
+	struct tokens tk;
+	size_t i = 0;
+	const char *kw;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	r->line = line;
+	if ((r->text = xstrndup(text, len)) == NULL)
+		return -ENOMEM;
+	if ((rc = tokenize(text, len, &tk)) < 0) {
+		if (rc == -E2BIG) {
+			r->cls = ACCESS_NONE;
+			return 0;
+		}
+		rule_clear(r);
+		return rc;
+	}
+	for (; i < tk.n; i++) {
+		if (strcmp(tk.v[i], "audit") == 0)
+			r->audit = true;
+		else if (strcmp(tk.v[i], "deny") == 0)
+			r->deny = true;
+		else if (strcmp(tk.v[i], "owner") == 0)
+			r->owner = true;
+		else if (strcmp(tk.v[i], "allow") == 0 ||
+		    strcmp(tk.v[i], "quiet") == 0)
+			continue;
+		else if (strcmp(tk.v[i], "other") == 0 ||
+		    strncmp(tk.v[i], "priority=", 9) == 0)
+			r->opaque = true;
+		else
+			break;
+	}
+	if (i >= tk.n)
+		goto out;
+	kw = tk.v[i];
+	rc = 0;
+	if (strcmp(kw, "file") == 0 && i + 1 == tk.n) {
+		r->cls = ACCESS_FILE;	/* everything */
+	} else if (strcmp(kw, "file") == 0 || is_path_start(kw) ||
+	    (is_file_perms(kw) && i + 1 < tk.n && is_path_start(tk.v[i + 1]))) {
+		const char *path, *perms;
+
+		if (strcmp(kw, "file") == 0)
+			kw = tk.v[++i];
+		if (is_path_start(kw)) {
+			path = kw;
+			perms = i + 1 < tk.n ? tk.v[i + 1] : "";
+		} else {
+			perms = kw;
+			path = i + 1 < tk.n ? tk.v[i + 1] : "";
+		}
+		r->cls = ACCESS_FILE;
+		if ((rc = set_field(r, 0, path)) < 0)
+			goto out;
+		unquote(r->f[0]);
+		r->mask = mask_parse(perms) | (strchr(perms, 'x') ?
+		    MASK_EXEC : 0);
+		exec_mode_of(perms, r);
+		if (i + 3 < tk.n && strcmp(tk.v[i + 2], "->") == 0) {
+			if ((rc = set_field(r, 1, tk.v[i + 3])) < 0)
+				goto out;
+			unquote(r->f[1]);
+		}
+		if (!is_file_perms(perms))
+			r->opaque = true;
+	} else if (strcmp(kw, "link") == 0) {
+		size_t j = i + 1;
+
+		r->cls = ACCESS_FILE;
+		r->mask = MASK_LINK;
+		if (j < tk.n && strcmp(tk.v[j], "subset") == 0)
+			j++;
+		if (j < tk.n && (rc = set_field(r, 0, tk.v[j])) < 0)
+			goto out;
+		if (j + 2 < tk.n && strcmp(tk.v[j + 1], "->") == 0 &&
+		    (rc = set_field(r, 1, tk.v[j + 2])) < 0)
+			goto out;
+		for (int k = 0; k < 2; k++)
+			if (r->f[k])
+				unquote(r->f[k]);
+	} else if (strcmp(kw, "capability") == 0) {
+		struct sbuf b = { 0 };
+
+		r->cls = ACCESS_CAPABILITY;
+		for (size_t j = i + 1; j < tk.n; j++) {
+			if (b.len)
+				sbuf_add(&b, " ", 1);
+			sbuf_str(&b, tk.v[j]);
+		}
+		if (b.len) {
+			if ((rc = sbuf_finish(&b, &r->f[0], NULL)) < 0)
+				goto out;
+		}
+	} else if (strcmp(kw, "network") == 0) {
+		size_t j = i + 1, pos = 0;
+
+		r->cls = ACCESS_NETWORK;
+		if (j < tk.n && is_perm_word(tk.v[j]))
+			r->mask = perms_of(tk.v[j++]);
+		for (; j < tk.n; j++) {
+			if (strchr(tk.v[j], '=') != NULL || pos >= 2) {
+				r->opaque = true;	/* ip=, port=, peer= */
+				continue;
+			}
+			if ((rc = set_field(r, (int)pos++, tk.v[j])) < 0)
+				goto out;
+		}
+	} else if (strcmp(kw, "unix") == 0) {
+		static const char *const k[ACCESS_NFIELDS] = { "type", "addr",
+		    NULL, NULL, NULL, NULL };
+		size_t j = i + 1;
+
+		r->cls = ACCESS_UNIX;
+		if (j < tk.n && is_perm_word(tk.v[j]))
+			r->mask = perms_of(tk.v[j++]);
+		rc = parse_conds(r, &tk, j, k, 3, 2);
+	} else if (strcmp(kw, "signal") == 0) {
+		static const char *const k[ACCESS_NFIELDS] = { "set", NULL };
+		size_t j = i + 1;
+
+		r->cls = ACCESS_SIGNAL;
+		if (j < tk.n && is_perm_word(tk.v[j]))
+			r->mask = perms_of(tk.v[j++]);
+		rc = parse_conds(r, &tk, j, k, 1, -1);
+	} else if (strcmp(kw, "ptrace") == 0) {
+		static const char *const k[ACCESS_NFIELDS] = { NULL };
+		size_t j = i + 1;
+
+		r->cls = ACCESS_PTRACE;
+		if (j < tk.n && is_perm_word(tk.v[j]))
+			r->mask = perms_of(tk.v[j++]);
+		rc = parse_conds(r, &tk, j, k, 0, -1);
+	} else if (strcmp(kw, "dbus") == 0) {
+		static const char *const k[ACCESS_NFIELDS] = { "bus", "path",
+		    "interface", "member", NULL, "name" };
+		size_t j = i + 1;
+
+		r->cls = ACCESS_DBUS;
+		if (j < tk.n && is_perm_word(tk.v[j]))
+			r->mask = perms_of(tk.v[j++]);
+		rc = parse_conds(r, &tk, j, k, 4, -1);
+		/* peer=(name=...) is the peer's bus name: not modelled. */
+	} else if (strcmp(kw, "mqueue") == 0) {
+		static const char *const k[ACCESS_NFIELDS] = { NULL, "type" };
+		size_t j = i + 1;
+
+		r->cls = ACCESS_MQUEUE;
+		if (j < tk.n && is_perm_word(tk.v[j]))
+			r->mask = perms_of(tk.v[j++]);
+		for (; j < tk.n; j++) {
+			if (strchr(tk.v[j], '=') == NULL) {
+				if ((rc = set_field(r, 0, tk.v[j])) < 0)
+					goto out;
+				unquote(r->f[0]);
+				continue;
+			}
+			{
+				struct tokens one = { .n = 1 };
+
+				one.v[0] = tk.v[j];
+				rc = parse_conds(r, &one, 0, k, -1, -1);
+				if (rc < 0)
+					goto out;
+			}
+		}
+	} else if (strcmp(kw, "userns") == 0) {
+		r->cls = ACCESS_USERNS;
+		if (i + 1 < tk.n)
+			r->mask = perms_of(tk.v[i + 1]);
+		if (i + 2 < tk.n)
+			r->opaque = true;
+	} else if (strcmp(kw, "io_uring") == 0) {
+		static const char *const k[ACCESS_NFIELDS] = { NULL, "label" };
+		size_t j = i + 1;
+
+		r->cls = ACCESS_IO_URING;
+		if (j < tk.n && is_perm_word(tk.v[j]))
+			r->mask = perms_of(tk.v[j++]);
+		rc = parse_conds(r, &tk, j, k, -1, -1);
+	} else if (strcmp(kw, "change_profile") == 0) {
+		size_t j = i + 1;
+
+		r->cls = ACCESS_CHANGE_PROFILE;
+		for (; j < tk.n; j++) {
+			if (strcmp(tk.v[j], "->") == 0 && j + 1 < tk.n) {
+				if ((rc = set_field(r, 0, tk.v[j + 1])) < 0)
+					goto out;
+				unquote(r->f[0]);
+				j++;
+			} else {
+				/* exec path or exec mode: narrower than
+				 * we model, so it covers nothing */
+				r->opaque = true;
+			}
+		}
+	} else if (strcmp(kw, "mount") == 0 || strcmp(kw, "remount") == 0 ||
+	    strcmp(kw, "umount") == 0 || strcmp(kw, "unmount") == 0 ||
+	    strcmp(kw, "pivot_root") == 0) {
+		size_t j = i + 1;
+		int npos = 0;
+
+		r->cls = ACCESS_MOUNT;
+		if ((rc = set_field(r, 0, strcmp(kw, "unmount") == 0 ?
+		    "umount" : kw)) < 0)
+			goto out;
+		for (; j < tk.n; j++) {
+			const char *t = tk.v[j];
+			char *v = NULL;
+
+			if (strcmp(t, "->") == 0) {
+				if (j + 1 < tk.n &&
+				    (rc = set_field(r, 3, tk.v[++j])) < 0)
+					goto out;
+				if (r->f[3])
+					unquote(r->f[3]);
+			} else if ((rc = cond_value(t, "fstype", &v)) != 0 ||
+			    (rc = cond_value(t, "vfstype", &v)) != 0) {
+				if (rc < 0)
+					goto out;
+				free(r->f[1]);
+				r->f[1] = v;
+			} else if ((rc = cond_value(t, "options", &v)) != 0) {
+				if (rc < 0)
+					goto out;
+				free(r->f[4]);
+				r->f[4] = v;
+			} else if ((rc = cond_value(t, "oldroot", &v)) != 0) {
+				if (rc < 0)
+					goto out;
+				free(r->f[2]);
+				r->f[2] = v;
+			} else if (strchr(t, '=') == NULL && npos == 0) {
+				/* mount SOURCE -> MP; umount MP; pivot NEW */
+				int f = strcmp(r->f[0], "mount") == 0 ? 2 : 3;
+
+				if ((rc = set_field(r, f, t)) < 0)
+					goto out;
+				unquote(r->f[f]);
+				npos++;
+			} else {
+				r->opaque = true;
+			}
+		}
+		rc = 0;
+	} else {
+		r->cls = ACCESS_NONE;	/* rlimit, alias, abi, set, ... */
+	}
+out:
+	tokens_free(&tk);
+	if (rc < 0) {
+		rule_clear(r);
+		return rc;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ parser */
+
+enum stmt_end {
+	STMT_COMMA,	/* a rule, ended by ',' */
+	STMT_OPEN,	/* a block header, ended by '{' */
+	STMT_BARE,	/* ended by '}' or the end of the text without ',' */
+};
+
+/* A '{' that opens a block rather than an alternation in a glob. */
+static bool
+block_open_at(const struct scan *sc, size_t p, size_t start)
+{
+	bool before = p == start || is_space(sc->t[p - 1]) ||
+	    sc->t[p - 1] == ')';
+	bool after = p + 1 >= sc->len || is_space(sc->t[p + 1]) ||
+	    sc->t[p + 1] == '#';
+
+	return before && after;
+}
+
+/* From sc->pos, find where the statement ends; *ret_end excludes ',' '{'. */
+static enum stmt_end
+scan_statement(struct scan *sc, size_t *ret_end)
+{
+	size_t start = sc->pos, p = sc->pos;
+	int paren = 0, brace = 0;
+	bool quote = false;
+
+	for (; p < sc->len; p++) {
+		char c = sc->t[p];
+
+		if (c == '\\' && p + 1 < sc->len) {
+			p++;
+			continue;
+		}
+		if (c == '"') {
+			quote = !quote;
+			continue;
+		}
+		if (quote)
+			continue;
+		if (c == '#' && (p == start || is_space(sc->t[p - 1]))) {
+			while (p + 1 < sc->len && sc->t[p + 1] != '\n')
+				p++;
+			continue;
+		}
+		if (c == '(') {
+			paren++;
+		} else if (c == ')') {
+			if (paren > 0)
+				paren--;
+		} else if (c == '{') {
+			if (paren == 0 && brace == 0 &&
+			    block_open_at(sc, p, start)) {
+				*ret_end = p;
+				return STMT_OPEN;
+			}
+			brace++;
+		} else if (c == '}') {
+			if (brace == 0) {
+				*ret_end = p;
+				return STMT_BARE;
+			}
+			brace--;
+		} else if (c == ',' && paren == 0 && brace == 0) {
+			*ret_end = p;
+			return STMT_COMMA;
+		}
+	}
+	*ret_end = p;
+	return STMT_BARE;
+}
+
+/* Trim blanks and a trailing comment from [s, s+n). */
+static size_t
+trim_len(const char *s, size_t n)
+{
+	bool quote = false;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\\' && i + 1 < n) {
+			i++;
+			continue;
+		}
+		if (s[i] == '"')
+			quote = !quote;
+		else if (!quote && s[i] == '#' && (i == 0 || is_space(s[i - 1]))) {
+			n = i;
+			break;
+		}
+	}
+	while (n > 0 && is_space(s[n - 1]))
+		n--;
+	return n;
+}
+
+static size_t
+line_end(const struct scan *sc)
+{
+	size_t p = sc->pos;
+
+	while (p < sc->len && sc->t[p] != '\n')
+		p++;
+	return p;
+}
+
+struct parser {
+	struct profile_file *pf;
+	size_t	 cap_blocks, cap_inc, cap_rules, cap_vars;
+	int	 stack[PROFILE_MAX_NESTING];	/* block index, -1 transparent */
+	int	 depth;
+	size_t	*cap_brules, *cap_binc;		/* per block capacities */
+};
+
+static int
+grow(void **v, size_t *cap, size_t n, size_t size, size_t max)
+{
+	void *p;
+	size_t ncap;
+
+	if (n < *cap)
+		return 0;
+	if (n >= max)
+		return -E2BIG;
+	ncap = *cap ? *cap * 2 : 8;
+	if (ncap > max)
+		ncap = max;
+	if ((p = realloc(*v, ncap * size)) == NULL)
+		return -ENOMEM;
+	*v = p;
+	*cap = ncap;
+	return 0;
+}
+
+/* The block rules go to: innermost real block, or -1 (file level). */
+static int
+parser_current(const struct parser *ps)
+{
+	for (int i = ps->depth - 1; i >= 0; i--)
+		if (ps->stack[i] >= 0)
+			return ps->stack[i];
+	return -1;
+}
+
+static int
+parse_include(struct parser *ps, struct scan *sc)
+{
+	size_t end = line_end(sc), n;
+	const char *s = sc->t + sc->pos;
+	struct profile_include inc = { .line = sc->line };
+	struct profile_include **v;
+	size_t *cnt, *cap;
+	int cur, rc;
+	size_t i = 0;
+
+	n = trim_len(s, end - sc->pos);
+	if (s[0] == '#')
+		i++;
+	while (i < n && is_blank(s[i]))
+		i++;
+	i += strlen("include");
+	while (i < n && is_blank(s[i]))
+		i++;
+	if (word_at(s, n, i, "if")) {
+		i += 2;
+		while (i < n && is_blank(s[i]))
+			i++;
+		if (word_at(s, n, i, "exists"))
+			i += 6;
+		inc.if_exists = true;
+		while (i < n && is_blank(s[i]))
+			i++;
+	}
+	if (i < n && (s[i] == '<' || s[i] == '"')) {
+		char close = s[i] == '<' ? '>' : '"';
+		size_t j = i + 1;
+
+		inc.angle = s[i] == '<';
+		while (j < n && s[j] != close)
+			j++;
+		inc.name = xstrndup(s + i + 1, j - i - 1);
+	} else {
+		size_t j = i;
+
+		while (j < n && !is_space(s[j]) && s[j] != ',')
+			j++;
+		inc.name = xstrndup(s + i, j - i);
+	}
+	if (inc.name == NULL)
+		return -ENOMEM;
+	scan_advance(sc, end - sc->pos);
+	cur = parser_current(ps);
+	if (cur < 0) {
+		v = &ps->pf->includes;
+		cnt = &ps->pf->nincludes;
+		cap = &ps->cap_inc;
+	} else {
+		v = &ps->pf->blocks[cur].includes;
+		cnt = &ps->pf->blocks[cur].nincludes;
+		cap = &ps->cap_binc[cur];
+	}
+	if ((rc = grow((void **)v, cap, *cnt, sizeof(**v),
+	    PROFILE_MAX_RULES)) < 0) {
+		free(inc.name);
+		return rc;
+	}
+	(*v)[(*cnt)++] = inc;
+	return 0;
+}
+
+static struct profile_var *
+var_find(struct profile_var *v, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i].name, name) == 0)
+			return &v[i];
+	return NULL;
+}
+
+static int
+var_add_value(struct profile_var *var, const char *val, size_t n)
+{
+	char **p;
+
+	if (var->nvalues >= AARE_MAX_VALUES)
+		return -E2BIG;
+	p = realloc(var->values, (var->nvalues + 1) * sizeof(*p));
+	if (p == NULL)
+		return -ENOMEM;
+	var->values = p;
+	if ((p[var->nvalues] = xstrndup(val, n)) == NULL)
+		return -ENOMEM;
+	var->nvalues++;
+	return 0;
+}
+
+/* "@{NAME} = v1 v2" or "@{NAME} += v3", to the end of the line. */
+static int
+parse_variable(struct parser *ps, struct scan *sc)
+{
+	size_t end = line_end(sc), n, i, nstart;
+	const char *s = sc->t + sc->pos;
+	struct profile_var *var;
+	struct tokens tk;
+	bool append;
+	char *name;
+	int rc;
+
+	n = trim_len(s, end - sc->pos);
+	scan_advance(sc, end - sc->pos);
+	for (i = 2; i < n && s[i] != '}'; i++)
+		;
+	if (i >= n)
+		return 0;	/* not a definition after all: ignore */
+	nstart = 2;
+	if ((name = xstrndup(s + nstart, i - nstart)) == NULL)
+		return -ENOMEM;
+	i++;
+	while (i < n && is_blank(s[i]))
+		i++;
+	append = i < n && s[i] == '+';
+	if (append)
+		i++;
+	if (i >= n || s[i] != '=') {
+		free(name);
+		return 0;
+	}
+	i++;
+	var = var_find(ps->pf->vars, ps->pf->nvars, name);
+	if (var == NULL) {
+		if ((rc = grow((void **)&ps->pf->vars, &ps->cap_vars,
+		    ps->pf->nvars, sizeof(*var), AARE_MAX_VARS)) < 0) {
+			free(name);
+			return rc;
+		}
+		var = &ps->pf->vars[ps->pf->nvars++];
+		memset(var, 0, sizeof(*var));
+		var->name = name;
+		var->append = append;
+	} else {
+		free(name);
+		if (!append) {
+			for (size_t k = 0; k < var->nvalues; k++)
+				free(var->values[k]);
+			var->nvalues = 0;
+			var->append = false;
+		}
+	}
+	if ((rc = tokenize(s + i, n - i, &tk)) < 0)
+		return rc;
+	for (size_t k = 0; k < tk.n && rc == 0; k++) {
+		unquote(tk.v[k]);
+		rc = var_add_value(var, tk.v[k], strlen(tk.v[k]));
+	}
+	tokens_free(&tk);
+	return rc;
+}
+
+static enum profile_mode
+mode_of_flags(const char *flags)
+{
+	static const struct { const char *w; enum profile_mode m; } t[] = {
+		{ "complain", PROFILE_MODE_COMPLAIN },
+		{ "kill", PROFILE_MODE_KILL },
+		{ "unconfined", PROFILE_MODE_UNCONFINED },
+		{ "enforce", PROFILE_MODE_ENFORCE },
+	};
+	const char *p = flags;
+
+	while (p != NULL && *p) {
+		size_t n;
+
+		while (*p && (is_space(*p) || *p == ','))
+			p++;
+		n = strcspn(p, " \t\n,");
+		for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+			if (n == strlen(t[i].w) && strncmp(p, t[i].w, n) == 0)
+				return t[i].m;
+		p += n;
+	}
+	return PROFILE_MODE_ENFORCE;
+}
+
+/* The header of a block: "profile NAME [ATTACH] [flags=(...)]", "^hat"... */
+static int
+parse_header(struct parser *ps, struct scan *sc, size_t end, size_t hstart)
+{
+	struct profile_block b = { .parent = parser_current(ps),
+	    .header_start = hstart };
+	struct tokens tk;
+	size_t i = 0;
+	int rc;
+
+	if (ps->depth >= PROFILE_MAX_NESTING)
+		return -E2BIG;
+	if ((rc = tokenize(sc->t + sc->pos, trim_len(sc->t + sc->pos,
+	    end - sc->pos), &tk)) < 0)
+		return rc;
+	scan_advance(sc, end + 1 - sc->pos);
+	if (tk.n == 0 || strcmp(tk.v[0], "if") == 0 ||
+	    strcmp(tk.v[0], "else") == 0) {
+		tokens_free(&tk);
+		ps->stack[ps->depth++] = -1;
+		return 0;
+	}
+	while (i < tk.n && (strcmp(tk.v[i], "audit") == 0 ||
+	    strcmp(tk.v[i], "deny") == 0))
+		i++;	/* not for profiles, but harmless */
+	if (i < tk.n && strcmp(tk.v[i], "profile") == 0) {
+		i++;
+	} else if (i < tk.n && strcmp(tk.v[i], "hat") == 0) {
+		b.hat = true;
+		i++;
+	} else if (i < tk.n && tk.v[i][0] == '^') {
+		b.hat = true;
+		memmove(tk.v[i], tk.v[i] + 1, strlen(tk.v[i]));
+	}
+	if (i < tk.n)
+		b.name = strdup(unquote(tk.v[i++]));
+	else
+		b.name = strdup("");
+	if (b.name == NULL)
+		goto nomem;
+	for (; i < tk.n; i++) {
+		char *v = NULL;
+
+		if ((rc = cond_value(tk.v[i], "flags", &v)) != 0) {
+			if (rc < 0)
+				goto fail;
+			free(b.flags);
+			b.flags = v;
+		} else if (tk.v[i][0] == '(') {
+			size_t n = strlen(tk.v[i]);
+
+			free(b.flags);
+			if ((b.flags = xstrndup(tk.v[i] + 1, n > 1 ?
+			    n - 2 : 0)) == NULL)
+				goto nomem;
+		} else if (strchr(tk.v[i], '=') == NULL && b.attach == NULL &&
+		    strcmp(tk.v[i], "->") != 0) {
+			if ((b.attach = strdup(unquote(tk.v[i]))) == NULL)
+				goto nomem;
+		}
+	}
+	b.mode = mode_of_flags(b.flags);
+	b.body_start = sc->pos;
+	tokens_free(&tk);
+	{
+		size_t *c1 = ps->cap_brules, *c2 = ps->cap_binc;
+		size_t ncap = ps->cap_blocks;
+
+		if ((rc = grow((void **)&ps->pf->blocks, &ps->cap_blocks,
+		    ps->pf->nblocks, sizeof(b), PROFILE_MAX_BLOCKS)) < 0)
+			goto fail2;
+		if (ps->cap_blocks != ncap) {
+			c1 = realloc(c1, ps->cap_blocks * sizeof(*c1));
+			if (c1 != NULL)
+				ps->cap_brules = c1;
+			c2 = c1 ? realloc(c2, ps->cap_blocks * sizeof(*c2)) :
+			    NULL;
+			if (c2 != NULL)
+				ps->cap_binc = c2;
+			if (c1 == NULL || c2 == NULL) {
+				rc = -ENOMEM;
+				goto fail2;
+			}
+		}
+	}
+	ps->cap_brules[ps->pf->nblocks] = 0;
+	ps->cap_binc[ps->pf->nblocks] = 0;
+	ps->stack[ps->depth++] = (int)ps->pf->nblocks;
+	ps->pf->blocks[ps->pf->nblocks++] = b;
+	return 0;
+nomem:
+	rc = -ENOMEM;
+fail:
+	tokens_free(&tk);
+fail2:
+	free(b.name);
+	free(b.attach);
+	free(b.flags);
+	return rc;
+}
+
+static int
+add_rule(struct parser *ps, const char *s, size_t n, size_t line)
+{
+	struct profile_rule r, **v;
+	size_t *cnt, *cap;
+	int cur = parser_current(ps), rc;
+
+	n = trim_len(s, n);
+	if (n == 0)
+		return 0;
+	if ((rc = rule_parse(s, n, line, &r)) < 0)
+		return rc;
+	if (cur < 0) {
+		v = &ps->pf->rules;
+		cnt = &ps->pf->nrules;
+		cap = &ps->cap_rules;
+	} else {
+		v = &ps->pf->blocks[cur].rules;
+		cnt = &ps->pf->blocks[cur].nrules;
+		cap = &ps->cap_brules[cur];
+	}
+	if ((rc = grow((void **)v, cap, *cnt, sizeof(r), PROFILE_MAX_RULES)) < 0) {
+		rule_clear(&r);
+		return rc;
+	}
+	(*v)[(*cnt)++] = r;
+	return 0;
+}
+
+static bool
+variable_at(const struct scan *sc)
+{
+	size_t p = sc->pos + 2;
+
+	if (sc->pos + 2 > sc->len || sc->t[sc->pos] != '@' ||
+	    sc->t[sc->pos + 1] != '{')
+		return false;
+	while (p < sc->len && sc->t[p] != '}' && sc->t[p] != '\n')
+		p++;
+	if (p >= sc->len || sc->t[p] != '}')
+		return false;
+	p++;
+	while (p < sc->len && is_blank(sc->t[p]))
+		p++;
+	return p < sc->len && (sc->t[p] == '=' || (sc->t[p] == '+' &&
+	    p + 1 < sc->len && sc->t[p + 1] == '='));
+}
+
+static int
+parse_all(struct parser *ps, struct scan *sc)
+{
+	int rc;
+
+	while (scan_skip(sc)) {
+		size_t end, start = sc->pos, line = sc->line;
+		enum stmt_end how;
+
+		if (sc->t[sc->pos] == '}') {
+			int top;
+
+			if (ps->depth == 0)
+				return -EINVAL;
+			top = ps->stack[--ps->depth];
+			if (top >= 0)
+				ps->pf->blocks[top].body_end = sc->pos;
+			scan_advance(sc, 1);
+			continue;
+		}
+		if (sc->t[sc->pos] == '#' || word_at(sc->t, sc->len, sc->pos,
+		    "include")) {
+			if ((rc = parse_include(ps, sc)) < 0)
+				return rc;
+			continue;
+		}
+		if (variable_at(sc)) {
+			if ((rc = parse_variable(ps, sc)) < 0)
+				return rc;
+			continue;
+		}
+		how = scan_statement(sc, &end);
+		if (how == STMT_OPEN) {
+			/* The header line starts at the line's first byte. */
+			size_t hs = start;
+
+			while (hs > 0 && sc->t[hs - 1] != '\n')
+				hs--;
+			if ((rc = parse_header(ps, sc, end, hs)) < 0)
+				return rc;
+			continue;
+		}
+		if ((rc = add_rule(ps, sc->t + start, end - start, line)) < 0)
+			return rc;
+		scan_advance(sc, end - sc->pos + (how == STMT_COMMA ? 1 : 0));
+	}
+	return ps->depth == 0 ? 0 : -EINVAL;
+}
+
+static void
+include_free(struct profile_include *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].name);
+	free(v);
+}
+
+static void
+rules_free(struct profile_rule *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		rule_clear(&v[i]);
+	free(v);
+}
+
+void
+profile_file_free(struct profile_file *pf)
+{
+	if (pf == NULL)
+		return;
+	for (size_t i = 0; i < pf->nblocks; i++) {
+		struct profile_block *b = &pf->blocks[i];
+
+		free(b->name);
+		free(b->attach);
+		free(b->flags);
+		rules_free(b->rules, b->nrules);
+		include_free(b->includes, b->nincludes);
+	}
+	free(pf->blocks);
+	include_free(pf->includes, pf->nincludes);
+	rules_free(pf->rules, pf->nrules);
+	for (size_t i = 0; i < pf->nvars; i++) {
+		for (size_t k = 0; k < pf->vars[i].nvalues; k++)
+			free(pf->vars[i].values[k]);
+		free(pf->vars[i].values);
+		free(pf->vars[i].name);
+	}
+	free(pf->vars);
+	free(pf->text);
+	free(pf);
+}
+
+int
+profile_parse(const char *text, size_t len, struct profile_file **ret_file)
+{
+	struct parser ps = { 0 };
+	struct scan sc = { .t = text, .len = len, .line = 1 };
+	int rc;
+
+	if (len > PROFILE_TEXT_MAX)
+		return -E2BIG;
+	if (memchr(text, '\0', len) != NULL)
+		return -EINVAL;
+	if ((ps.pf = calloc(1, sizeof(*ps.pf))) == NULL)
+		return -ENOMEM;
+	if ((ps.pf->text = xstrndup(text, len)) == NULL) {
+		free(ps.pf);
+		return -ENOMEM;
+	}
+	ps.pf->len = len;
+	sc.t = ps.pf->text;
+	rc = parse_all(&ps, &sc);
+	free(ps.cap_brules);
+	free(ps.cap_binc);
+	if (rc < 0) {
+		profile_file_free(ps.pf);
+		return rc;
+	}
+	*ret_file = ps.pf;
+	return 0;
+}
+
+/* Find the block named by "p", "p//child", "p//child//grandchild". */
+static int
+block_index(const struct profile_file *pf, const char *name)
+{
+	int parent = -1;
+	const char *p = name;
+
+	if (pf == NULL || name == NULL)
+		return -1;
+	for (;;) {
+		const char *sep = strstr(p, "//");
+		size_t n = sep ? (size_t)(sep - p) : strlen(p);
+		int found = -1;
+
+		for (size_t i = 0; i < pf->nblocks; i++) {
+			const struct profile_block *b = &pf->blocks[i];
+
+			if (b->parent != parent)
+				continue;
+			if ((strlen(b->name) == n && memcmp(b->name, p, n) == 0) ||
+			    (parent < 0 && b->attach != NULL &&
+			    strlen(b->attach) == n &&
+			    memcmp(b->attach, p, n) == 0)) {
+				found = (int)i;
+				break;
+			}
+		}
+		if (found < 0 || sep == NULL)
+			return found;
+		parent = found;
+		p = sep + 2;
+	}
+}
+
+const struct profile_block *
+profile_find(const struct profile_file *pf, const char *name)
+{
+	int i = block_index(pf, name);
+
+	return i < 0 ? NULL : &pf->blocks[i];
+}
+
+const char *
+profile_local_include(const struct profile_file *pf, const char *profile_name)
+{
+	const struct profile_block *b = profile_find(pf, profile_name);
+
+	if (b == NULL)
+		return NULL;
+	for (size_t i = 0; i < b->nincludes; i++)
+		if (b->includes[i].if_exists &&
+		    strncmp(b->includes[i].name, "local/", 6) == 0)
+			return b->includes[i].name;
+	return NULL;
+}
+
+void
+profile_strv_free(char **v)
+{
+	if (v == NULL)
+		return;
+	for (size_t i = 0; v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* ------------------------------------------------------------ writing */
+
+/* Where aalearn's block sits: [start, end) whole lines; found or not. */
+struct block_loc {
+	bool	 found;
+	size_t	 start, end;		/* the lines of the block, inclusive */
+	size_t	 insert;		/* where a new block goes */
+	char	 indent[64];		/* of the rules inside */
+	size_t	 lo, hi;		/* the region searched */
+	int	 bi;			/* block index or -1 */
+};
+
+static size_t
+line_start_of(const char *t, size_t p)
+{
+	while (p > 0 && t[p - 1] != '\n')
+		p--;
+	return p;
+}
+
+static size_t
+line_end_of(const char *t, size_t len, size_t p)
+{
+	while (p < len && t[p] != '\n')
+		p++;
+	return p < len ? p + 1 : p;
+}
+
+/* Whether offset p lies inside a child block of bi (or any block: bi -1). */
+static bool
+inside_child(const struct profile_file *pf, int bi, size_t p)
+{
+	for (size_t i = 0; i < pf->nblocks; i++) {
+		const struct profile_block *b = &pf->blocks[i];
+
+		if ((int)i == bi || b->parent != bi)
+			continue;
+		if (p >= b->header_start && p <= b->body_end)
+			return true;
+	}
+	return false;
+}
+
+/* The trimmed line at p equals (or starts with, for begin) the marker. */
+static bool
+marker_line(const char *t, size_t len, size_t p, const char *marker,
+    bool prefix)
+{
+	size_t e = line_end_of(t, len, p), n;
+
+	while (p < e && is_blank(t[p]))
+		p++;
+	n = e - p;
+	while (n > 0 && is_space(t[p + n - 1]))
+		n--;
+	if (prefix)
+		return n >= strlen(marker) && memcmp(t + p, marker,
+		    strlen(marker)) == 0;
+	return n == strlen(marker) && memcmp(t + p, marker, n) == 0;
+}
+
+#define BEGIN_PREFIX "# aalearn:begin"
+
+static int
+block_locate(const struct profile_file *pf, const char *profile_name,
+    struct block_loc *loc)
+{
+	const char *t = pf->text;
+	size_t p;
+
+	memset(loc, 0, sizeof(*loc));
+	if (profile_name != NULL) {
+		const struct profile_block *b;
+		size_t ls, k = 0;
+
+		loc->bi = block_index(pf, profile_name);
+		if (loc->bi < 0)
+			return -ENOENT;
+		b = &pf->blocks[loc->bi];
+		loc->lo = b->body_start;
+		loc->hi = b->body_end;
+		/* Indent: the closing brace's, plus two spaces. */
+		ls = line_start_of(t, b->body_end);
+		for (p = ls; p < b->body_end && is_blank(t[p]) &&
+		    k + 3 < sizeof(loc->indent); p++)
+			loc->indent[k++] = t[p];
+		if (p != b->body_end) {
+			/* "}" shares its line with a rule: no reuse */
+			k = 0;
+			ls = b->body_end;
+		}
+		loc->indent[k++] = ' ';
+		loc->indent[k++] = ' ';
+		loc->indent[k] = '\0';
+		loc->insert = ls;
+	} else {
+		loc->bi = -1;
+		loc->lo = 0;
+		loc->hi = pf->len;
+		loc->insert = pf->len;
+	}
+	for (p = line_start_of(t, loc->lo); p < loc->hi;
+	    p = line_end_of(t, pf->len, p)) {
+		if (p < loc->lo || inside_child(pf, loc->bi, p) ||
+		    !marker_line(t, pf->len, p, BEGIN_PREFIX, true))
+			continue;
+		for (size_t q = line_end_of(t, pf->len, p); q < loc->hi;
+		    q = line_end_of(t, pf->len, q)) {
+			if (marker_line(t, pf->len, q, PROFILE_BLOCK_END,
+			    false)) {
+				loc->found = true;
+				loc->start = p;
+				loc->end = line_end_of(t, pf->len, q);
+				return 0;
+			}
+		}
+	}
+	return 0;
+}
+
+/* The rules between the markers (trimmed, comments and blanks skipped). */
+static int
+block_read(const struct profile_file *pf, const struct block_loc *loc,
+    char ***ret)
+{
+	char **v = calloc(1, sizeof(*v));
+	size_t n = 0;
+
+	if (v == NULL)
+		return -ENOMEM;
+	if (loc->found) {
+		const char *t = pf->text;
+		size_t p = line_end_of(t, pf->len, loc->start);
+
+		for (; p < loc->end; p = line_end_of(t, pf->len, p)) {
+			size_t e = line_end_of(t, pf->len, p), s = p, m;
+			char **nv;
+
+			while (s < e && is_blank(t[s]))
+				s++;
+			m = e - s;
+			while (m > 0 && is_space(t[s + m - 1]))
+				m--;
+			if (m == 0 || t[s] == '#')
+				continue;
+			if ((nv = realloc(v, (n + 2) * sizeof(*v))) == NULL)
+				goto nomem;
+			v = nv;
+			if ((v[n] = xstrndup(t + s, m)) == NULL)
+				goto nomem;
+			v[++n] = NULL;
+		}
+	}
+	*ret = v;
+	return 0;
+nomem:
+	profile_strv_free(v);
+	return -ENOMEM;
+}
+
+int
+profile_block_rules(const char *text, size_t len, const char *profile_name,
+    char ***ret_rules)
+{
+	struct profile_file *pf;
+	struct block_loc loc;
+	int rc;
+
+	if ((rc = profile_parse(text, len, &pf)) < 0)
+		return rc;
+	if ((rc = block_locate(pf, profile_name, &loc)) == 0)
+		rc = block_read(pf, &loc, ret_rules);
+	profile_file_free(pf);
+	return rc;
+}
+
+/*
+ * A rule is accepted into the block only when it is one line and one
+ * statement: the scanner must end it at its own final comma.  That keeps a
+ * hostile text from smuggling a second rule or a comment.
+ */
+static bool
+rule_text_ok(const char *r)
+{
+	size_t n = strlen(r), end;
+	struct scan sc = { .t = r, .len = n, .line = 1 };
+
+	if (n == 0 || n > RULE_LINE_MAX || strpbrk(r, "\n\r") != NULL)
+		return false;
+	if (is_space(r[0]) || is_space(r[n - 1]))
+		return false;
+	if (strncmp(r, "include ", 8) == 0 ||
+	    strncmp(r, "include if exists ", 18) == 0) {
+		const char *p = strchr(r, '<');
+
+		return p != NULL && r[n - 1] == '>' &&
+		    strcspn(p + 1, "<>\"#, \t") == (size_t)(r + n - 1 - p - 1);
+	}
+	if (r[0] == '#' || r[0] == '}' || (r[0] == '@' && r[1] == '{'))
+		return false;
+	if (scan_statement(&sc, &end) != STMT_COMMA || end != n - 1)
+		return false;
+	return trim_len(r, n) == n;
+}
+
+static int
+write_block(const char *text, size_t len, const char *profile_name,
+    const char *const *rules, size_t n, bool keep, char **ret_text,
+    size_t *ret_len)
+{
+	struct profile_file *pf;
+	struct block_loc loc;
+	struct sbuf b = { 0 };
+	char **old = NULL, **all = NULL;
+	size_t nall = 0;
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		if (rules[i] == NULL || !rule_text_ok(rules[i]))
+			return -EINVAL;
+	if ((rc = profile_parse(text, len, &pf)) < 0)
+		return rc;
+	if ((rc = block_locate(pf, profile_name, &loc)) < 0 ||
+	    (rc = block_read(pf, &loc, &old)) < 0)
+		goto out;
+	{
+		size_t nold = 0;
+
+		while (keep && old[nold])
+			nold++;
+		if ((all = calloc(nold + n + 1, sizeof(*all))) == NULL) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		for (size_t i = 0; i < nold + n; i++) {
+			const char *r = i < nold ? old[i] : rules[i - nold];
+			bool dup = false;
+
+			for (size_t k = 0; k < nall && !dup; k++)
+				dup = strcmp(all[k], r) == 0;
+			if (!dup)
+				all[nall++] = (char *)(uintptr_t)r;
+		}
+	}
+	if (loc.found) {
+		sbuf_add(&b, text, loc.start);
+		/* Keep the begin line's own indentation for the block. */
+		{
+			size_t p = loc.start, k = 0;
+
+			while (p < len && is_blank(text[p]) && k + 3 <
+			    sizeof(loc.indent))
+				loc.indent[k++] = text[p++];
+			loc.indent[k] = '\0';
+			if (profile_name != NULL) {
+				/* rules sit at the markers' indent */
+			}
+		}
+	} else {
+		sbuf_add(&b, text, loc.insert);
+		if (loc.insert > 0 && text[loc.insert - 1] != '\n')
+			sbuf_add(&b, "\n", 1);
+	}
+	if (nall > 0 || loc.found) {
+		sbuf_str(&b, loc.indent);
+		sbuf_str(&b, PROFILE_BLOCK_BEGIN "\n");
+		for (size_t i = 0; i < nall; i++) {
+			sbuf_str(&b, loc.indent);
+			sbuf_str(&b, all[i]);
+			sbuf_add(&b, "\n", 1);
+		}
+		sbuf_str(&b, loc.indent);
+		sbuf_str(&b, PROFILE_BLOCK_END "\n");
+	}
+	if (loc.found) {
+		sbuf_add(&b, text + loc.end, len - loc.end);
+	} else {
+		if (profile_name != NULL && loc.insert == pf->blocks[loc.bi].body_end) {
+			/* the brace shared a line: give it back its own */
+			size_t ls = line_start_of(text, loc.insert), k;
+
+			for (k = ls; k < loc.insert && is_blank(text[k]); k++)
+				;
+			sbuf_add(&b, text + ls, k - ls);
+		}
+		sbuf_add(&b, text + loc.insert, len - loc.insert);
+	}
+	rc = sbuf_finish(&b, ret_text, ret_len);
+out:
+	free(all);
+	profile_strv_free(old);
+	profile_file_free(pf);
+	return rc;
+}
+
+int
+profile_set_rules(const char *text, size_t len, const char *profile_name,
+    const char *const *rules, size_t n, char **ret_text, size_t *ret_len)
+{
+	return write_block(text, len, profile_name, rules, n, false, ret_text,
+	    ret_len);
+}
+
+int
+profile_add_rules(const char *text, size_t len, const char *profile_name,
+    const char *const *rules, size_t n, char **ret_text, size_t *ret_len)
+{
+	return write_block(text, len, profile_name, rules, n, true, ret_text,
+	    ret_len);
+}
+
+static const char *
+mode_word(enum profile_mode m)
+{
+	switch (m) {
+	case PROFILE_MODE_COMPLAIN:
+		return "complain";
+	case PROFILE_MODE_KILL:
+		return "kill";
+	case PROFILE_MODE_UNCONFINED:
+		return "unconfined";
+	default:
+		return NULL;
+	}
+}
+
+int
+profile_set_mode(const char *text, size_t len, const char *profile_name,
+    enum profile_mode mode, char **ret_text, size_t *ret_len)
+{
+	struct profile_file *pf;
+	const struct profile_block *bl;
+	struct sbuf b = { 0 };
+	size_t hs, he, fs = 0, fe = 0, vs = 0, ve = 0;
+	bool quote = false, have = false;
+	const char *w = mode_word(mode);
+	int rc;
+
+	if ((rc = profile_parse(text, len, &pf)) < 0)
+		return rc;
+	if ((bl = profile_find(pf, profile_name)) == NULL) {
+		profile_file_free(pf);
+		return -ENOENT;
+	}
+	hs = bl->header_start;
+	he = bl->body_start - 1;	/* the '{' */
+	for (size_t p = hs; p < he; p++) {
+		if (text[p] == '"')
+			quote = !quote;
+		if (quote || strncmp(text + p, "flags", 5) != 0 ||
+		    (p > hs && !is_space(text[p - 1])))
+			continue;
+		{
+			size_t q = p + 5;
+
+			while (q < he && is_blank(text[q]))
+				q++;
+			if (q >= he || text[q] != '=')
+				continue;
+			q++;
+			while (q < he && is_blank(text[q]))
+				q++;
+			if (q >= he || text[q] != '(')
+				continue;
+			vs = q + 1;
+			ve = vs;
+			while (ve < he && text[ve] != ')')
+				ve++;
+			if (ve >= he)
+				continue;
+			fs = p;
+			fe = ve + 1;
+			have = true;
+			break;
+		}
+	}
+	if (have) {
+		/* Rebuild the list: the other flags kept in their order. */
+		struct sbuf f = { 0 };
+		size_t p = vs;
+
+		while (p < ve) {
+			size_t n;
+
+			while (p < ve && (is_space(text[p]) || text[p] == ','))
+				p++;
+			n = 0;
+			while (p + n < ve && !is_space(text[p + n]) &&
+			    text[p + n] != ',')
+				n++;
+			if (n == 0)
+				break;
+			if (!((n == 8 && !strncmp(text + p, "complain", 8)) ||
+			    (n == 7 && !strncmp(text + p, "enforce", 7)) ||
+			    (n == 4 && !strncmp(text + p, "kill", 4)) ||
+			    (n == 10 && !strncmp(text + p, "unconfined", 10)))) {
+				if (f.len)
+					sbuf_add(&f, ",", 1);
+				sbuf_add(&f, text + p, n);
+			}
+			p += n;
+		}
+		if (w != NULL) {
+			if (f.len)
+				sbuf_add(&f, ",", 1);
+			sbuf_str(&f, w);
+		}
+		if (f.err) {
+			rc = f.err;
+			free(f.p);
+			goto out;
+		}
+		if (f.len == 0) {
+			/* No flag left: drop "flags=()" and a blank before. */
+			size_t s = fs;
+
+			while (s > hs && is_blank(text[s - 1]))
+				s--;
+			sbuf_add(&b, text, s);
+			if (fe < len && !is_space(text[fe]))
+				sbuf_add(&b, " ", 1);
+		} else {
+			sbuf_add(&b, text, vs);
+			sbuf_add(&b, f.p, f.len);
+			sbuf_add(&b, ")", 1);
+		}
+		free(f.p);
+		sbuf_add(&b, text + fe, len - fe);
+	} else if (w != NULL) {
+		size_t s = he;
+
+		while (s > hs && is_blank(text[s - 1]))
+			s--;
+		sbuf_add(&b, text, s);
+		sbuf_str(&b, " flags=(");
+		sbuf_str(&b, w);
+		sbuf_str(&b, ") ");
+		sbuf_add(&b, text + he, len - he);
+	} else {
+		sbuf_add(&b, text, len);
+	}
+	rc = sbuf_finish(&b, ret_text, ret_len);
+out:
+	profile_file_free(pf);
+	return rc;
+}
+
+/* ------------------------------------------------------------ template */
+
+static bool
+plain_name(const char *s)
+{
+	if (s == NULL || *s == '\0' || *s == '-' || *s == '.' ||
+	    strlen(s) > 200)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && strchr("._-+:", *s) == NULL)
+			return false;
+	return true;
+}
+
+int
+profile_container_template(const char *name, const char *runtime,
+    char **ret_text, size_t *ret_len)
+{
+	static const struct {
+		const char *runtime, *daemon;
+	} rt[] = {
+		{ "docker", "dockerd" },
+		{ "containerd", "containerd" },
+		{ "cri-o", "crio" },
+		{ "podman", "podman" },
+	};
+	const char *daemon = NULL;
+	struct sbuf b = { 0 };
+
+	if (runtime == NULL)
+		runtime = "docker";
+	for (size_t i = 0; i < sizeof(rt) / sizeof(rt[0]); i++)
+		if (strcmp(runtime, rt[i].runtime) == 0)
+			daemon = rt[i].daemon;
+	if (!plain_name(name) || daemon == NULL)
+		return -EINVAL;
+	sbuf_str(&b, "# AppArmor profile for containers, written by aalearn init.\n"
+	    "# It keeps the protections of the ");
+	sbuf_str(&b, runtime);
+	sbuf_str(&b, " default profile but none of its\n"
+	    "# blanket allows (file, network, capability): it starts in complain mode\n"
+	    "# and aalearn proposes the rules the workload turns out to need.\n"
+	    "\n"
+	    "include <tunables/global>\n"
+	    "\n"
+	    "profile ");
+	sbuf_str(&b, name);
+	sbuf_str(&b, " flags=(attach_disconnected,mediate_deleted,complain) {\n"
+	    "  include <abstractions/base>\n"
+	    "\n"
+	    "  # The host and the runtime stop and kill the container's processes.\n"
+	    "  signal (receive) peer=unconfined,\n"
+	    "  signal (receive) peer={runc,crun,");
+	sbuf_str(&b, daemon);
+	sbuf_str(&b, "},\n"
+	    "  # Processes of the container signal and inspect one another (ps, kill).\n"
+	    "  signal (send, receive) peer=");
+	sbuf_str(&b, name);
+	sbuf_str(&b, ",\n"
+	    "  ptrace (trace, read, tracedby, readby) peer=");
+	sbuf_str(&b, name);
+	sbuf_str(&b, ",\n"
+	    "\n"
+	    "  # No mounts from inside the container.\n"
+	    "  deny mount,\n"
+	    "\n"
+	    "  # /proc: no writes outside the processes' own directories, and never\n"
+	    "  # the kernel's memory or the magic SysRq trigger.\n"
+	    "  deny @{PROC}/* w,\n"
+	    "  deny @{PROC}/[^0-9]*/** w,\n"
+	    "  deny @{PROC}/{sysrq-trigger,kcore,kmem,mem} rwklx,\n"
+	    "\n"
+	    "  # /sys: read-only except the cgroup tree; EFI variables and the\n"
+	    "  # security filesystems not at all.\n"
+	    "  deny /sys/{[^f],f[^s],fs/[^c],fs/c[^g],fs/cg[^r]}*/** wklx,\n"
+	    "  deny /sys/firmware/efi/efivars/** rwklx,\n"
+	    "  deny /sys/kernel/security/** rwklx,\n"
+	    "}\n");
+	return sbuf_finish(&b, ret_text, ret_len);
+}
+
+/* ------------------------------------------------------------ policy */
+
+/* Which fields of a rule are AARE patterns (bit i: f[i]). */
+static unsigned
+pattern_fields(enum access_class cls)
+{
+	switch (cls) {
+	case ACCESS_FILE:
+	case ACCESS_EXEC:
+		return 0x3;
+	case ACCESS_UNIX:
+		return 0xe;
+	case ACCESS_SIGNAL:
+		return 0x2;
+	case ACCESS_PTRACE:
+		return 0x1;
+	case ACCESS_MOUNT:
+		return 0xc;
+	case ACCESS_DBUS:
+		return 0x3e;
+	case ACCESS_CHANGE_PROFILE:
+		return 0x1;
+	case ACCESS_IO_URING:
+		return 0x2;
+	case ACCESS_MQUEUE:
+		return 0x1;
+	default:
+		return 0;
+	}
+}
+
+struct prule {
+	struct profile_rule r;
+	struct aare *pat[ACCESS_NFIELDS];
+	bool	 bad;		/* a pattern did not compile */
+};
+
+struct policy {
+	struct prule *rules;
+	size_t	 nrules, cap;
+	struct aare_vars *vars;
+	char	**names;	/* includes loaded, and child profiles */
+	size_t	 nnames, capnames;
+	size_t	 nfiles;
+};
+
+static int
+policy_note(struct policy *pol, const char *kind, const char *name)
+{
+	char *s;
+	int rc;
+
+	if ((rc = grow((void **)&pol->names, &pol->capnames, pol->nnames,
+	    sizeof(char *), PROFILE_MAX_RULES)) < 0)
+		return rc;
+	if ((s = malloc(strlen(kind) + strlen(name) + 1)) == NULL)
+		return -ENOMEM;
+	strcpy(s, kind);
+	strcat(s, name);
+	pol->names[pol->nnames++] = s;
+	return 0;
+}
+
+static bool
+policy_noted(const struct policy *pol, const char *kind, const char *name)
+{
+	size_t k = strlen(kind);
+
+	for (size_t i = 0; i < pol->nnames; i++)
+		if (strncmp(pol->names[i], kind, k) == 0 &&
+		    strcmp(pol->names[i] + k, name) == 0)
+			return true;
+	return false;
+}
+
+struct policy *
+policy_new(void)
+{
+	struct policy *pol = calloc(1, sizeof(*pol));
+
+	if (pol == NULL)
+		return NULL;
+	if ((pol->vars = aare_vars_new()) == NULL) {
+		free(pol);
+		return NULL;
+	}
+	return pol;
+}
+
+static void
+prule_uncompile(struct prule *p)
+{
+	for (int i = 0; i < ACCESS_NFIELDS; i++) {
+		aare_free(p->pat[i]);
+		p->pat[i] = NULL;
+	}
+	p->bad = false;
+}
+
+void
+policy_free(struct policy *pol)
+{
+	if (pol == NULL)
+		return;
+	for (size_t i = 0; i < pol->nrules; i++) {
+		prule_uncompile(&pol->rules[i]);
+		rule_clear(&pol->rules[i].r);
+	}
+	free(pol->rules);
+	for (size_t i = 0; i < pol->nnames; i++)
+		free(pol->names[i]);
+	free(pol->names);
+	aare_vars_free(pol->vars);
+	free(pol);
+}
+
+static void
+prule_compile(const struct policy *pol, struct prule *p)
+{
+	unsigned pf = pattern_fields(p->r.cls);
+
+	prule_uncompile(p);
+	for (int i = 0; i < ACCESS_NFIELDS; i++) {
+		if (!(pf & (1u << i)) || p->r.f[i] == NULL)
+			continue;
+		if (aare_compile(p->r.f[i], strlen(p->r.f[i]), pol->vars,
+		    &p->pat[i], NULL) < 0) {
+			p->pat[i] = NULL;
+			p->bad = true;
+		}
+	}
+}
+
+static void
+policy_recompile(struct policy *pol)
+{
+	for (size_t i = 0; i < pol->nrules; i++)
+		prule_compile(pol, &pol->rules[i]);
+}
+
+/*
+ * Variables: AppArmor folds the "//" that "@{PROC}/x" makes of
+ * "@{PROC}=/proc/"; the matcher compares bytes, so a value's trailing
+ * slash is dropped instead (a value of "/" alone is kept).
+ */
+static int
+policy_var_put(struct policy *pol, const char *name, const char *value,
+    bool replace)
+{
+	char buf[4096];
+	size_t n = strlen(value);
+
+	if (n >= sizeof(buf))
+		return -E2BIG;
+	memcpy(buf, value, n + 1);
+	while (n > 1 && buf[n - 1] == '/')
+		buf[--n] = '\0';
+	return replace ? aare_vars_set(pol->vars, name, buf) :
+	    aare_vars_add(pol->vars, name, buf);
+}
+
+int
+policy_var_add(struct policy *pol, const char *name, const char *value)
+{
+	int rc;
+
+	if (pol == NULL || name == NULL || value == NULL)
+		return -EINVAL;
+	if ((rc = policy_var_put(pol, name, value, false)) < 0)
+		return rc;
+	policy_recompile(pol);
+	return 0;
+}
+
+const char *const *
+policy_var(const struct policy *pol, const char *name, size_t *ret_n)
+{
+	const char *const *v;
+	size_t n = 0;
+
+	if (pol == NULL || (v = aare_vars_get(pol->vars, name, &n)) == NULL) {
+		if (ret_n != NULL)
+			*ret_n = 0;
+		return NULL;
+	}
+	if (ret_n != NULL)
+		*ret_n = n;
+	return v;
+}
+
+/* Take over a parsed rule (moved: r is cleared). */
+static int
+policy_take_rule(struct policy *pol, struct profile_rule *r)
+{
+	int rc;
+
+	if (r->cls == ACCESS_NONE)
+		return 0;
+	if ((rc = grow((void **)&pol->rules, &pol->cap, pol->nrules,
+	    sizeof(struct prule), PROFILE_MAX_RULES)) < 0)
+		return rc;
+	memset(&pol->rules[pol->nrules], 0, sizeof(struct prule));
+	pol->rules[pol->nrules].r = *r;
+	memset(r, 0, sizeof(*r));
+	pol->nrules++;
+	return 0;
+}
+
+static int policy_load_file(struct policy *, const char *text, size_t len,
+    const char *block, profile_loader, void *, int depth);
+
+static int
+policy_include(struct policy *pol, const struct profile_include *inc,
+    profile_loader loader, void *arg, int depth)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (depth >= PROFILE_INCLUDE_DEPTH)
+		return -ELOOP;
+	if (policy_noted(pol, "i:", inc->name))
+		return 0;
+	if (loader == NULL)
+		return inc->if_exists ? 0 : -ENOENT;
+	if (pol->nfiles >= PROFILE_INCLUDE_FILES)
+		return -E2BIG;
+	rc = loader(inc->name, inc->angle, &text, &len, arg);
+	if (rc == -ENOENT && inc->if_exists)
+		return 0;
+	if (rc < 0)
+		return rc;
+	pol->nfiles++;
+	if ((rc = policy_note(pol, "i:", inc->name)) == 0)
+		rc = policy_load_file(pol, text, len, NULL, loader, arg,
+		    depth + 1);
+	free(text);
+	return rc;
+}
+
+static int
+policy_load_file(struct policy *pol, const char *text, size_t len,
+    const char *block, profile_loader loader, void *arg, int depth)
+{
+	struct profile_file *pf;
+	int rc, bi = -1;
+
+	if ((rc = profile_parse(text, len, &pf)) < 0)
+		return rc;
+	for (size_t i = 0; i < pf->nvars && rc == 0; i++) {
+		const struct profile_var *v = &pf->vars[i];
+
+		for (size_t k = 0; k < v->nvalues && rc == 0; k++)
+			rc = policy_var_put(pol, v->name, v->values[k],
+			    k == 0 && !v->append);
+	}
+	for (size_t i = 0; i < pf->nincludes && rc == 0; i++)
+		rc = policy_include(pol, &pf->includes[i], loader, arg, depth);
+	if (rc < 0)
+		goto out;
+	if (block == NULL) {
+		for (size_t i = 0; i < pf->nrules && rc == 0; i++)
+			rc = policy_take_rule(pol, &pf->rules[i]);
+		goto out;
+	}
+	if ((bi = block_index(pf, block)) < 0) {
+		rc = -ENOENT;
+		goto out;
+	}
+	{
+		struct profile_block *b = &pf->blocks[bi];
+
+		for (size_t i = 0; i < b->nrules && rc == 0; i++)
+			rc = policy_take_rule(pol, &b->rules[i]);
+		for (size_t i = 0; i < b->nincludes && rc == 0; i++)
+			rc = policy_include(pol, &b->includes[i], loader, arg,
+			    depth);
+	}
+	/* Profiles a px/cx may go to: children, and the file's others. */
+	for (size_t i = 0; i < pf->nblocks && rc == 0; i++) {
+		const struct profile_block *c = &pf->blocks[i];
+
+		if ((int)i == bi)
+			continue;
+		if (c->parent == bi)
+			rc = policy_note(pol, "c:", c->name);
+		else if (c->parent < 0)
+			rc = policy_note(pol, "p:", c->name);
+	}
+out:
+	profile_file_free(pf);
+	return rc;
+}
+
+int
+policy_load(const char *text, size_t len, const char *profile_name,
+    profile_loader loader, void *arg, struct policy **ret_policy)
+{
+	struct policy *pol;
+	int rc;
+
+	if (text == NULL || profile_name == NULL)
+		return -EINVAL;
+	if ((pol = policy_new()) == NULL)
+		return -ENOMEM;
+	rc = policy_load_file(pol, text, len, profile_name, loader, arg, 0);
+	if (rc < 0) {
+		policy_free(pol);
+		return rc;
+	}
+	policy_recompile(pol);
+	*ret_policy = pol;
+	return 0;
+}
+
+int
+policy_add_rule(struct policy *pol, const char *rule, profile_loader loader,
+    void *arg)
+{
+	size_t n, before;
+	int rc;
+
+	if (pol == NULL || rule == NULL)
+		return -EINVAL;
+	n = strlen(rule);
+	before = pol->nrules;
+	if ((rc = policy_load_file(pol, rule, n, NULL, loader, arg, 0)) < 0)
+		return rc;
+	for (size_t i = before; i < pol->nrules; i++)
+		prule_compile(pol, &pol->rules[i]);
+	if (pol->nrules == before && strstr(rule, "@{") != NULL)
+		policy_recompile(pol);	/* it may have set a variable */
+	return 0;
+}
+
+bool
+policy_has_child(const struct policy *pol, const char *name)
+{
+	return pol != NULL && (policy_noted(pol, "c:", name) ||
+	    policy_noted(pol, "p:", name));
+}
+
+/* ---- matching */
+
+/* word lists: "term kill", "(term, kill)", "{a,b}" -> is w in it? */
+static bool
+word_in(const char *list, const char *w)
+{
+	size_t n = strlen(w);
+	const char *p = list;
+
+	while (*p) {
+		size_t k;
+
+		while (*p && strchr(" \t\n,(){}", *p))
+			p++;
+		k = strcspn(p, " \t\n,(){}");
+		if (k == n && strncmp(p, w, n) == 0)
+			return true;
+		p += k;
+	}
+	return false;
+}
+
+static bool
+field_match(const struct prule *p, int i, const char *v)
+{
+	if (p->r.f[i] == NULL)
+		return true;
+	if (p->pat[i] != NULL)
+		return aare_match(p->pat[i], v, strlen(v));
+	if (pattern_fields(p->r.cls) & (1u << i))
+		return false;	/* did not compile */
+	return word_in(p->r.f[i], v);
+}
+
+/* Every word of have (e.g. mount flags of the access) is in want. */
+static bool
+words_subset(const char *have, const char *want)
+{
+	const char *p = have;
+	char w[128];
+
+	while (*p) {
+		size_t k;
+
+		while (*p && strchr(" \t\n,()", *p))
+			p++;
+		k = strcspn(p, " \t\n,()");
+		if (k == 0)
+			break;
+		if (k >= sizeof(w))
+			return false;
+		memcpy(w, p, k);
+		w[k] = '\0';
+		if (!word_in(want, w))
+			return false;
+		p += k;
+	}
+	return true;
+}
+
+static const char *
+proto_name(const char *proto)
+{
+	static const struct { const char *num, *name; } t[] = {
+		{ "6", "tcp" }, { "17", "udp" }, { "1", "icmp" },
+		{ "58", "icmpv6" }, { "132", "sctp" },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (strcmp(proto, t[i].num) == 0)
+			return t[i].name;
+	return proto;
+}
+
+/*
+ * What a rule grants of the class' permissions, if it applies to a at all
+ * (else 0).  for_deny: opaque rules are read as applying (a deny must not
+ * be missed), allow rules as not.
+ */
+static uint64_t
+prule_grants(const struct prule *p, const struct access *a, bool for_deny)
+{
+	const struct profile_rule *r = &p->r;
+	enum access_class cls = a->cls == ACCESS_EXEC ? ACCESS_FILE : a->cls;
+	uint64_t all = mask_class_perms(a->cls) | MASK_EXEC, m;
+
+	if (r->cls != cls)
+		return 0;
+	if ((r->opaque || p->bad) && !for_deny)
+		return 0;
+	if (r->owner && !for_deny && (a->mask & MASK_NOT_OWNER))
+		return 0;
+	m = r->mask & MASK_PERMS;
+	if (m == 0)
+		m = all;
+	switch (cls) {
+	case ACCESS_FILE:
+		if (!field_match(p, 0, a->f[0]))
+			return 0;
+		if (m & MASK_WRITE)
+			m |= MASK_APPEND | MASK_CREATE | MASK_DELETE |
+			    MASK_RENAME | MASK_SETATTR;
+		if (m & (MASK_READ | MASK_WRITE))
+			m |= MASK_GETATTR | MASK_OPEN;
+		if (m & MASK_EXEC_MODES)
+			m |= MASK_EXEC;
+		/* a link rule's target must match the access' target */
+		if ((m & MASK_LINK) && r->f[1] != NULL && a->cls == ACCESS_FILE &&
+		    a->f[1][0] != '\0' && !field_match(p, 1, a->f[1]))
+			m &= ~MASK_LINK;
+		return m;
+	case ACCESS_CAPABILITY:
+		return field_match(p, 0, a->f[0]) ? all : 0;
+	case ACCESS_NETWORK:
+		if (r->f[0] != NULL && strcmp(r->f[0], a->f[0]) != 0)
+			return 0;
+		if (r->f[1] != NULL && strcmp(r->f[1], a->f[1]) != 0 &&
+		    strcmp(r->f[1], proto_name(a->f[2])) != 0)
+			return 0;
+		return m;
+	case ACCESS_MOUNT:
+		if (strcmp(r->f[0], a->f[0]) != 0 &&
+		    !(strcmp(r->f[0], "mount") == 0 &&
+		    strcmp(a->f[0], "remount") == 0 && r->f[4] != NULL &&
+		    word_in(r->f[4], "remount")))
+			return 0;
+		for (int i = 1; i < 4; i++)
+			if (!field_match(p, i, a->f[i]))
+				return 0;
+		if (r->f[4] != NULL && !words_subset(a->f[4], r->f[4]))
+			return 0;
+		return all;
+	default:
+		for (int i = 0; i < ACCESS_NFIELDS; i++)
+			if (!field_match(p, i, a->f[i]))
+				return 0;
+		return m;
+	}
+}
+
+static void
+policy_eval(const struct policy *pol, const struct access *a,
+    uint64_t *ret_allow, uint64_t *ret_deny, bool *ret_any_allow,
+    bool *ret_any_deny)
+{
+	uint64_t allow = 0, deny = 0;
+	bool aa = false, ad = false;
+
+	for (size_t i = 0; pol != NULL && i < pol->nrules; i++) {
+		const struct prule *p = &pol->rules[i];
+		uint64_t g = prule_grants(p, a, p->r.deny);
+
+		if (g == 0)
+			continue;
+		if (p->r.deny) {
+			deny |= g;
+			ad = true;
+		} else {
+			allow |= g;
+			aa = true;
+		}
+	}
+	*ret_allow = allow;
+	*ret_deny = deny;
+	*ret_any_allow = aa;
+	*ret_any_deny = ad;
+}
+
+uint64_t
+policy_allowed(const struct policy *pol, const struct access *a)
+{
+	uint64_t allow, deny;
+	bool aa, ad;
+
+	if (a == NULL)
+		return 0;
+	policy_eval(pol, a, &allow, &deny, &aa, &ad);
+	return a->mask & MASK_PERMS & allow & ~deny;
+}
+
+/* Only perms a rule can carry count: the rest (getattr...) always pass. */
+static uint64_t
+needed(const struct access *a)
+{
+	uint64_t m = a->mask & MASK_PERMS & ~MASK_EXEC_MODES;
+
+	return m;
+}
+
+bool
+policy_allows(const struct policy *pol, const struct access *a)
+{
+	uint64_t allow, deny, want;
+	bool aa, ad;
+
+	if (a == NULL)
+		return false;
+	want = needed(a);
+	policy_eval(pol, a, &allow, &deny, &aa, &ad);
+	if (want == 0)
+		return aa && !ad;
+	return (want & ~(allow & ~deny)) == 0;
+}
+
+/* Whether an explicit deny applies to (part of) a: no rule can help. */
+bool
+policy_denies(const struct policy *pol, const struct access *a)
+{
+	uint64_t allow, deny;
+	bool aa, ad;
+
+	if (a == NULL)
+		return false;
+	policy_eval(pol, a, &allow, &deny, &aa, &ad);
+	if (needed(a) == 0)
+		return ad;
+	return (needed(a) & deny) != 0;
+}
