@@ -98,7 +98,7 @@ struct record {
 	const char *old_style;		/* the text of a record that is not key=value (pre-2.6.36 REJECTING...) */
 
 	long	 pid, peer_pid, task, parent, fsuid, ouid;
-	long	 magic_token, capability, error, lport, fport;	/* error as logged: -13 */
+	long	 magic_token, capability, error, lport, fport;	/* error: the errno, error=-13 gives 13 */
 
 	size_t	 buflen;
 	char	 buf[16384];		/* storage for the strings above */
