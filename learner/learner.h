@@ -671,6 +671,8 @@ uint64_t policy_allowed(const struct policy *, const struct access *a);
 bool policy_allows(const struct policy *, const struct access *a);
 /* True when an explicit deny rule refuses (part of) a: no allow can help. */
 bool policy_denies(const struct policy *, const struct access *a);
+/* The variables (tunables plus policy_var_add), for aare_compile. */
+const struct aare_vars *policy_vars(const struct policy *);
 /* Whether a rule of the policy names that profile (for px/cx targets). */
 bool policy_has_child(const struct policy *, const char *name);
 
