@@ -194,6 +194,9 @@ vm_initrd()
 	printf '127.0.0.1 localhost\n' > "$stage/etc/hosts"
 	cp "$VM_LIB_DIR/guest-init.sh" "$stage/init"
 	cp "$VM_LIB_DIR/guest-lib.sh" "$stage/etc/aalearn-vm.sh"
+	cp "$VM_LIB_DIR/guest-ctr.sh" "$stage/etc/aalearn-ctr.sh"
+	mkdir -p "$stage/etc/aalearn-ctr"
+	cp "$VM_LIB_DIR/ctr/config.json.in" "$stage/etc/aalearn-ctr/"
 	cp "$script" "$stage/scenario.sh"
 	chmod 0755 "$stage/init" "$stage/scenario.sh"
 	if [ -n "$payload" ]; then
