@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -264,6 +265,7 @@ struct store {
 	int	 loose;
 	uint64_t cap;
 	char	 host_id[64];
+	struct timespec busy_since;
 };
 
 int
@@ -669,12 +671,38 @@ fail:
 	return r;
 }
 
+/*
+ * SQLite's own busy handler backs off to 100 ms sleeps, and a waiter that
+ * polls that seldom keeps missing the short gaps between a busy writer's
+ * batches: a CLI would wait for seconds behind the daemon.  Poll every
+ * millisecond or so instead, up to the timeout.
+ */
+static int
+busy_wait(void *arg, int count)
+{
+	struct store *st = arg;
+	struct timespec t, nap;
+	int64_t waited;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	if (count == 0)
+		st->busy_since = t;
+	waited = (int64_t)(t.tv_sec - st->busy_since.tv_sec) * 1000 +
+	    (t.tv_nsec - st->busy_since.tv_nsec) / 1000000;
+	if (waited >= STORE_BUSY_TIMEOUT_MS)
+		return 0;
+	nap.tv_sec = 0;
+	nap.tv_nsec = count < 20 ? 200000 : 1000000;
+	nanosleep(&nap, NULL);
+	return 1;
+}
+
 static int
 setup(struct store *st, const char *path, char *errmsg, size_t errlen)
 {
 	int r, v;
 
-	sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
+	sqlite3_busy_handler(st->db, busy_wait, st);
 	sqlite3_extended_result_codes(st->db, 1);
 	r = pragma_int(st, "PRAGMA user_version", &v);
 	if (r < 0) {
