@@ -2457,3 +2457,9 @@ policy_denies(const struct policy *pol, const struct access *a)
 		return ad;
 	return (needed(a) & deny) != 0;
 }
+
+const struct aare_vars *
+policy_vars(const struct policy *pol)
+{
+	return pol == NULL ? NULL : pol->vars;
+}

@@ -1,0 +1,1234 @@
+/*
+ * propose.c - from observations to the smallest safe set of rules.
+ *
+ * Order of work, each step taking the observations the previous ones left:
+ *   1. drop what the policy already allows; explain what a deny refuses;
+ *   2. includes of narrow abstractions that cover two or more observations
+ *      and match none of the probe paths the evidence never touched;
+ *   3. per-process paths through the host's variables (@{PROC}/@{pid});
+ *   4. siblings that vary by a random or numeric part, once enough distinct
+ *      ones were seen, into the narrowest glob;
+ *   5. the rest as exact rules (rule_format escapes hostile names), or no
+ *      rule with the reason.
+ * Every pattern produced here is compiled and checked against its evidence
+ * and against the probe paths before it is proposed.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "learner.h"
+
+#define DEFAULT_THRESHOLD	3
+#define DEFAULT_MAX		10000
+#define BEYOND_MAX		24	/* lines of "beyond" listed */
+
+/*
+ * Paths a generalisation must never reach unless the evidence itself
+ * touched them: secrets, the container runtime's socket, the kernel's
+ * knobs.  Abstractions are measured against the same list.
+ */
+static const char *const probes[] = {
+	"/etc/shadow",
+	"/etc/gshadow",
+	"/etc/sudoers",
+	"/etc/ssl/private/server.key",
+	"/root/.ssh/id_rsa",
+	"/root/.bash_history",
+	"/home/user/.ssh/id_rsa",
+	"/home/user/.bashrc",
+	"/proc/sys/kernel/core_pattern",
+	"/proc/sysrq-trigger",
+	"/proc/kcore",
+	"/sys/kernel/security/apparmor/policy/.load",
+	"/sys/firmware/efi/efivars/x",
+	"/dev/mem",
+	"/dev/sda",
+	"/boot/vmlinuz",
+	"/var/run/docker.sock",
+	"/run/docker.sock",
+	"/run/containerd/containerd.sock",
+	"/run/secrets/kubernetes.io/serviceaccount/token",
+	"/var/run/secrets/kubernetes.io/serviceaccount/token",
+	"/var/lib/docker/volumes/x",
+	"/var/lib/kubelet/pods/x",
+	"/srv/other/data",
+	"/tmp/unrelated",
+	"/var/tmp/unrelated",
+	"/var/lib/unrelated/db",
+	"/opt/unrelated/bin/tool",
+	"/usr/local/bin/unrelated",
+	"/etc/unrelated.conf",
+	NULL
+};
+
+/* Directories never generalised into (siblings there stay exact). */
+static const char *const exact_dirs[] = {
+	"/", "/etc", "/home", "/root", "/proc", "/sys", "/dev", "/boot",
+	"/run/secrets", "/var/run/secrets", "/run", "/var/run", NULL
+};
+/* Trees never generalised into at any depth. */
+static const char *const exact_trees[] = {
+	"/root/", "/proc/", "/sys/", "/dev/", "/boot/", "/run/secrets/",
+	"/var/run/secrets/", "/etc/ssl/private/", NULL
+};
+
+/* Abstractions considered when the caller names none: narrow ones. */
+static const char *const default_abstractions[] = {
+	"abstractions/nameservice",
+	"abstractions/ssl_certs",
+	"abstractions/openssl",
+	"abstractions/crypto",
+	"abstractions/consoles",
+	"abstractions/python",
+	"abstractions/perl",
+	"abstractions/php",
+	"abstractions/ruby",
+	"abstractions/bash",
+	"abstractions/fonts",
+	"abstractions/mysql",
+	"abstractions/nis",
+	"abstractions/p11-kit",
+	NULL
+};
+
+/* ------------------------------------------------------------ helpers */
+
+static char *
+xstrdup(const char *s)
+{
+	return strdup(s);
+}
+
+static uint64_t
+fnv1a(const char *s, uint64_t h)
+{
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+void
+proposal_id(const char *text, char id[17])
+{
+	uint64_t h = fnv1a(text != NULL ? text : "", 0xcbf29ce484222325ULL);
+
+	snprintf(id, 17, "%016llx", (unsigned long long)h);
+}
+
+struct plist {
+	struct proposal *v;
+	size_t	 n, cap, max;
+	int	 err;
+};
+
+static struct proposal *
+plist_new(struct plist *pl, enum proposal_kind kind, enum access_class cls)
+{
+	struct proposal *p;
+
+	if (pl->err)
+		return NULL;
+	if (pl->n >= pl->max) {
+		pl->err = -E2BIG;
+		return NULL;
+	}
+	if (pl->n == pl->cap) {
+		size_t cap = pl->cap ? pl->cap * 2 : 16;
+		struct proposal *v = realloc(pl->v, cap * sizeof(*v));
+
+		if (v == NULL) {
+			pl->err = -ENOMEM;
+			return NULL;
+		}
+		pl->v = v;
+		pl->cap = cap;
+	}
+	p = &pl->v[pl->n++];
+	memset(p, 0, sizeof(*p));
+	p->kind = kind;
+	p->cls = cls;
+	p->first_ms = INT64_MAX;
+	p->last_ms = INT64_MIN;
+	return p;
+}
+
+static void
+proposal_clear(struct proposal *p)
+{
+	free(p->text);
+	free(p->reason);
+	free(p->beyond);
+	free(p->evidence);
+	for (size_t i = 0; i < p->npaths; i++)
+		free(p->paths[i]);
+	free(p->paths);
+}
+
+void
+propose_free(struct proposal *v, size_t n)
+{
+	if (v == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		proposal_clear(&v[i]);
+	free(v);
+}
+
+static void
+set_str(struct plist *pl, char **dst, const char *s)
+{
+	if (pl->err || s == NULL)
+		return;
+	free(*dst);
+	if ((*dst = xstrdup(s)) == NULL)
+		pl->err = -ENOMEM;
+}
+
+/* Record observation i as evidence of p (and its path, for file/exec). */
+static void
+absorb(struct plist *pl, struct proposal *p, const struct observation *obs,
+    size_t i, bool path)
+{
+	const struct observation *o = &obs[i];
+	size_t *ev;
+
+	if (pl->err)
+		return;
+	if ((ev = realloc(p->evidence, (p->nevidence + 1) * sizeof(*ev))) ==
+	    NULL) {
+		pl->err = -ENOMEM;
+		return;
+	}
+	p->evidence = ev;
+	ev[p->nevidence++] = i;
+	p->allowed += o->allowed;
+	p->denied += o->denied;
+	if (o->first_ms < p->first_ms)
+		p->first_ms = o->first_ms;
+	if (o->last_ms > p->last_ms)
+		p->last_ms = o->last_ms;
+	if (path) {
+		char **v;
+
+		for (size_t k = 0; k < p->npaths; k++)
+			if (strcmp(p->paths[k], o->access.f[0]) == 0)
+				return;
+		if ((v = realloc(p->paths, (p->npaths + 1) * sizeof(*v))) ==
+		    NULL) {
+			pl->err = -ENOMEM;
+			return;
+		}
+		p->paths = v;
+		if ((v[p->npaths] = xstrdup(o->access.f[0])) == NULL) {
+			pl->err = -ENOMEM;
+			return;
+		}
+		p->npaths++;
+	}
+}
+
+static bool
+starts_with(const char *s, const char *p)
+{
+	return strncmp(s, p, strlen(p)) == 0;
+}
+
+/* A literal path fragment we are willing to put next to a glob. */
+static bool
+plain_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '/' || c == '.' || c == '_' ||
+	    c == '-' || c == '+' || c == ':' || c == '=' || c == '~' ||
+	    c == '%';
+}
+
+static bool
+plain(const char *s)
+{
+	for (; *s; s++)
+		if (!plain_char((unsigned char)*s))
+			return false;
+	return true;
+}
+
+static bool
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* ------------------------------------------------------------ checks */
+
+/* Whether the evidence of a rule touched the probe path itself. */
+static bool
+probe_in_evidence(const char *probe, const struct observation *obs,
+    const size_t *ev, size_t nev)
+{
+	for (size_t i = 0; i < nev; i++)
+		if (strcmp(obs[ev[i]].access.f[0], probe) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * A generalised file pattern is safe when it compiles, matches every
+ * observed path it absorbs, and no probe path the evidence did not touch.
+ */
+static bool
+pattern_safe(const char *pattern, const struct aare_vars *vars,
+    const struct observation *obs, const size_t *ev, size_t nev)
+{
+	struct aare *a;
+	bool ok = true;
+
+	if (aare_compile(pattern, strlen(pattern), vars, &a, NULL) < 0)
+		return false;
+	for (size_t i = 0; i < nev && ok; i++) {
+		const char *path = obs[ev[i]].access.f[0];
+
+		ok = aare_match(a, path, strlen(path));
+	}
+	for (size_t i = 0; probes[i] != NULL && ok; i++)
+		if (aare_match(a, probes[i], strlen(probes[i])) &&
+		    !probe_in_evidence(probes[i], obs, ev, nev))
+			ok = false;
+	aare_free(a);
+	return ok;
+}
+
+/* "owner? PATTERN PERMS," for a generalised file/exec rule. */
+static char *
+pattern_rule(const char *pattern, uint64_t mask, enum access_class cls)
+{
+	char perms[64], *out;
+	bool owner = !(mask & MASK_NOT_OWNER);
+	bool quote = strchr(pattern, ' ') != NULL;
+	size_t n;
+
+	if (mask_format(mask, cls, perms, sizeof(perms)) == NULL ||
+	    perms[0] == '\0')
+		return NULL;
+	n = strlen(pattern) + strlen(perms) + 16;
+	if ((out = malloc(n)) == NULL)
+		return NULL;
+	snprintf(out, n, "%s%s%s%s %s,", owner ? "owner " : "",
+	    quote ? "\"" : "", pattern, quote ? "\"" : "", perms);
+	return out;
+}
+
+/* ------------------------------------------------------------ state */
+
+struct ctx {
+	const struct policy *pol;
+	const struct aare_vars *vars;
+	const struct observation *obs;
+	size_t	 nobs;
+	const struct propose_options *opt;
+	unsigned threshold;
+	bool	*done;		/* observation handled */
+	struct plist pl;
+};
+
+/* File-like: a path to generalise. */
+static bool
+pathlike(const struct observation *o)
+{
+	return (o->access.cls == ACCESS_FILE || o->access.cls == ACCESS_EXEC) &&
+	    o->access.f[0][0] == '/';
+}
+
+/* The permissions part of a mask that rules carry (owner kept apart). */
+static uint64_t
+perm_key(const struct observation *o)
+{
+	return o->access.mask & (MASK_PERMS | MASK_NOT_OWNER);
+}
+
+/* ------------------------------------------------------------ step 1 */
+
+static void
+step_allowed(struct ctx *c)
+{
+	for (size_t i = 0; i < c->nobs && !c->pl.err; i++) {
+		const struct access *a = &c->obs[i].access;
+		struct proposal *p;
+
+		if (a->cls == ACCESS_NONE || a->cls >= ACCESS_NCLASSES) {
+			c->done[i] = true;
+			continue;
+		}
+		if (c->pol == NULL)
+			continue;
+		if (policy_allows(c->pol, a)) {
+			c->done[i] = true;
+			continue;
+		}
+		if (!policy_denies(c->pol, a))
+			continue;
+		c->done[i] = true;
+		if ((p = plist_new(&c->pl, PROPOSAL_NONE, a->cls)) == NULL)
+			return;
+		set_str(&c->pl, &p->reason, "an explicit deny rule of the "
+		    "profile refuses this access; an allow rule cannot grant it");
+		absorb(&c->pl, p, c->obs, i, pathlike(&c->obs[i]));
+	}
+}
+
+/* ------------------------------------------------------------ step 2 */
+
+struct sbuf_lite {
+	char	*p;
+	size_t	 len;
+	size_t	 lines;
+	int	 err;
+};
+
+static void
+beyond_add(struct sbuf_lite *b, const char *line)
+{
+	size_t n = strlen(line);
+	char *p;
+
+	if (b->err)
+		return;
+	if (b->lines == BEYOND_MAX) {
+		line = "...";
+		n = 3;
+	} else if (b->lines > BEYOND_MAX) {
+		return;
+	}
+	if ((p = realloc(b->p, b->len + n + 2)) == NULL) {
+		b->err = -ENOMEM;
+		return;
+	}
+	b->p = p;
+	memcpy(p + b->len, line, n);
+	b->len += n;
+	p[b->len++] = '\n';
+	p[b->len] = '\0';
+	b->lines++;
+}
+
+/*
+ * Evaluate one abstraction: the observations it allows (not yet done), and
+ * whether it stays away from the probes the evidence did not touch.
+ */
+static int
+try_abstraction(struct ctx *c, const char *name, size_t **ret_cov,
+    size_t *ret_n, char **ret_beyond)
+{
+	struct policy *ab;
+	char rule[512];
+	size_t *cov = NULL, ncov = 0;
+	struct sbuf_lite b = { 0 };
+	int rc;
+
+	if (strlen(name) > 400 || strpbrk(name, "<>\"\n ") != NULL)
+		return -EINVAL;
+	if ((ab = policy_new()) == NULL)
+		return -ENOMEM;
+	/* The host's variables first: abstractions are written with them. */
+	rc = policy_add_rule(ab, "include if exists <tunables/global>",
+	    c->opt->loader, c->opt->loader_arg);
+	if (rc == 0) {
+		snprintf(rule, sizeof(rule), "include <%s>", name);
+		rc = policy_add_rule(ab, rule, c->opt->loader,
+		    c->opt->loader_arg);
+	}
+	if (rc < 0)
+		goto out;
+	if ((cov = calloc(c->nobs + 1, sizeof(*cov))) == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < c->nobs; i++)
+		if (!c->done[i] && policy_allows(ab, &c->obs[i].access))
+			cov[ncov++] = i;
+	if (ncov < 2) {
+		rc = 0;
+		goto out;
+	}
+	/* What it grants that nobody asked for: probes, then other classes. */
+	for (size_t i = 0; probes[i] != NULL; i++) {
+		struct access a = { .cls = ACCESS_FILE, .mask = MASK_READ };
+
+		for (int k = 0; k < ACCESS_NFIELDS; k++)
+			a.f[k] = "";
+		a.f[0] = probes[i];
+		if (policy_allowed(ab, &a) == 0)
+			continue;
+		{
+			bool touched = false;
+
+			for (size_t k = 0; k < ncov && !touched; k++)
+				touched = strcmp(c->obs[cov[k]].access.f[0],
+				    probes[i]) == 0;
+			if (!touched) {
+				ncov = 0;	/* the trap: refuse it */
+				rc = 0;
+				goto out;
+			}
+		}
+	}
+	{
+		/* Classes it grants that the evidence did not use. */
+		static const struct { enum access_class cls; const char *f0;
+		    const char *what; } t[] = {
+			{ ACCESS_CAPABILITY, "sys_admin", "capability sys_admin" },
+			{ ACCESS_CAPABILITY, "dac_override", "capability dac_override" },
+			{ ACCESS_NETWORK, "inet", "network inet" },
+			{ ACCESS_NETWORK, "inet6", "network inet6" },
+			{ ACCESS_NETWORK, "netlink", "network netlink" },
+		};
+
+		for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+			struct access a = { .cls = t[i].cls };
+			bool used = false;
+
+			for (int k = 0; k < ACCESS_NFIELDS; k++)
+				a.f[k] = "";
+			a.f[0] = t[i].f0;
+			if (t[i].cls == ACCESS_NETWORK) {
+				a.f[1] = "stream";
+				a.mask = 0;
+			}
+			if (!policy_allows(ab, &a)) {
+				a.f[1] = "dgram";
+				if (!policy_allows(ab, &a))
+					continue;
+			}
+			for (size_t k = 0; k < ncov && !used; k++)
+				used = c->obs[cov[k]].access.cls == t[i].cls;
+			if (!used) {
+				if (t[i].cls == ACCESS_CAPABILITY) {
+					ncov = 0;
+					rc = 0;
+					goto out;
+				}
+				beyond_add(&b, t[i].what);
+			}
+		}
+	}
+	beyond_add(&b, "and every other path its rules name (see the "
+	    "abstraction); none of the probe paths");
+	if (b.err) {
+		rc = b.err;
+		goto out;
+	}
+	*ret_cov = cov;
+	*ret_n = ncov;
+	*ret_beyond = b.p;
+	cov = NULL;
+	b.p = NULL;
+	rc = 0;
+out:
+	if (rc < 0 || ncov < 2) {
+		*ret_cov = NULL;
+		*ret_n = 0;
+		*ret_beyond = NULL;
+	}
+	free(cov);
+	free(b.p);
+	policy_free(ab);
+	return rc == -ENOENT ? 0 : rc;
+}
+
+static void
+step_abstractions(struct ctx *c)
+{
+	const char *const *names = c->opt->abstractions;
+	size_t nnames = c->opt->nabstractions;
+
+	if (c->opt->no_abstractions || c->opt->loader == NULL)
+		return;
+	if (names == NULL) {
+		names = default_abstractions;
+		for (nnames = 0; names[nnames] != NULL; nnames++)
+			;
+	}
+	for (;;) {
+		size_t best_n = 0, *best_cov = NULL;
+		char *best_beyond = NULL;
+		const char *best = NULL;
+		struct proposal *p;
+
+		for (size_t k = 0; k < nnames && !c->pl.err; k++) {
+			size_t *cov, n;
+			char *beyond;
+			int rc;
+
+			if (names[k] == NULL)
+				continue;
+			rc = try_abstraction(c, names[k], &cov, &n, &beyond);
+			if (rc < 0) {
+				if (rc == -ENOMEM)
+					c->pl.err = rc;
+				continue;
+			}
+			if (n > best_n) {
+				free(best_cov);
+				free(best_beyond);
+				best_cov = cov;
+				best_beyond = beyond;
+				best_n = n;
+				best = names[k];
+			} else {
+				free(cov);
+				free(beyond);
+			}
+		}
+		if (best == NULL || c->pl.err) {
+			free(best_cov);
+			free(best_beyond);
+			return;
+		}
+		p = plist_new(&c->pl, PROPOSAL_INCLUDE, ACCESS_NONE);
+		if (p != NULL) {
+			char text[512], why[600];
+
+			snprintf(text, sizeof(text), "include <%s>", best);
+			set_str(&c->pl, &p->text, text);
+			snprintf(why, sizeof(why), "the abstraction %s allows "
+			    "%zu of the observations", best, best_n);
+			set_str(&c->pl, &p->reason, why);
+			p->beyond = best_beyond;
+			best_beyond = NULL;
+			for (size_t k = 0; k < best_n; k++) {
+				absorb(&c->pl, p, c->obs, best_cov[k],
+				    pathlike(&c->obs[best_cov[k]]));
+				c->done[best_cov[k]] = true;
+			}
+			if (p->evidence != NULL)
+				p->cls = c->obs[p->evidence[0]].access.cls;
+		}
+		free(best_cov);
+		free(best_beyond);
+		if (c->pl.err)
+			return;
+	}
+}
+
+/* ------------------------------------------------------------ step 3 */
+
+/* Skip "/proc/<digits>" at s; returns the length of the digits or 0. */
+static size_t
+digits_at(const char *s)
+{
+	size_t n = 0;
+
+	while (is_digit(s[n]))
+		n++;
+	return n > 0 && (s[n] == '/' || s[n] == '\0') ? n : 0;
+}
+
+/*
+ * The per-process form of a path, when the host defines the variables:
+ * /proc/1234/status -> @{PROC}/@{pid}/status, .../task/77/... -> @{tid}.
+ * Into buf; false when the path is not per-process or not plain.
+ */
+static bool
+proc_pattern(const struct ctx *c, const char *path, char *buf, size_t len)
+{
+	const char *rest;
+	size_t n, tn;
+	int w;
+
+	if (!starts_with(path, "/proc/") || !plain(path))
+		return false;
+	if (policy_var(c->pol, "PROC", NULL) == NULL ||
+	    policy_var(c->pol, "pid", NULL) == NULL)
+		return false;
+	if ((n = digits_at(path + 6)) == 0)
+		return false;
+	rest = path + 6 + n;
+	if (starts_with(rest, "/task/") && (tn = digits_at(rest + 6)) > 0 &&
+	    policy_var(c->pol, "tid", NULL) != NULL) {
+		w = snprintf(buf, len, "@{PROC}/@{pid}/task/@{tid}%s",
+		    rest + 6 + tn);
+	} else {
+		w = snprintf(buf, len, "@{PROC}/@{pid}%s", rest);
+	}
+	return w > 0 && (size_t)w < len;
+}
+
+static void
+step_variables(struct ctx *c)
+{
+	char pat[4096];
+	bool *seen = calloc(c->nobs + 1, sizeof(*seen));
+
+	if (seen == NULL) {
+		c->pl.err = -ENOMEM;
+		return;
+	}
+	for (size_t i = 0; i < c->nobs && !c->pl.err; i++) {
+		const struct observation *o = &c->obs[i];
+		size_t *ev = NULL, nev = 0;
+		struct proposal *p;
+		char *text;
+
+		if (c->done[i] || seen[i] || !pathlike(o) ||
+		    !proc_pattern(c, o->access.f[0], pat, sizeof(pat)))
+			continue;
+		if ((ev = calloc(c->nobs, sizeof(*ev))) == NULL) {
+			c->pl.err = -ENOMEM;
+			break;
+		}
+		/* Everything with the same pattern, class and permissions. */
+		for (size_t k = i; k < c->nobs; k++) {
+			char other[4096];
+			const struct observation *q = &c->obs[k];
+
+			if (c->done[k] || seen[k] || !pathlike(q) ||
+			    q->access.cls != o->access.cls ||
+			    perm_key(q) != perm_key(o) ||
+			    !proc_pattern(c, q->access.f[0], other,
+			    sizeof(other)) || strcmp(other, pat) != 0)
+				continue;
+			ev[nev++] = k;
+			seen[k] = true;
+		}
+		if (!pattern_safe(pat, c->vars, c->obs, ev, nev) ||
+		    (text = pattern_rule(pat, o->access.mask,
+		    o->access.cls)) == NULL) {
+			free(ev);
+			continue;	/* stays for the exact step */
+		}
+		p = plist_new(&c->pl, PROPOSAL_RULE, o->access.cls);
+		if (p == NULL) {
+			free(text);
+			free(ev);
+			break;
+		}
+		p->text = text;
+		p->generalised = true;
+		set_str(&c->pl, &p->reason, "per-process path: the process id "
+		    "became the host's @{pid} variable");
+		set_str(&c->pl, &p->beyond, "the same file of every other "
+		    "process this profile can see");
+		for (size_t k = 0; k < nev; k++) {
+			absorb(&c->pl, p, c->obs, ev[k], true);
+			c->done[ev[k]] = true;
+		}
+		free(ev);
+	}
+	free(seen);
+}
+
+/* ------------------------------------------------------------ step 4 */
+
+struct item {
+	size_t	 obs;		/* index of the observation */
+	const char *path;
+	size_t	 dirlen;	/* path[0..dirlen) is the directory, no '/' */
+	const char *name;	/* last component, trailing '/' kept */
+	size_t	 namelen;	/* without the trailing '/' */
+	bool	 used;
+};
+
+static bool
+dir_exact(const char *path, size_t dirlen)
+{
+	for (size_t i = 0; exact_dirs[i] != NULL; i++) {
+		size_t n = strlen(exact_dirs[i]);
+
+		if ((n == 1 && dirlen == 0) || (n == dirlen &&
+		    strncmp(path, exact_dirs[i], n) == 0))
+			return true;
+	}
+	for (size_t i = 0; exact_trees[i] != NULL; i++)
+		if (starts_with(path, exact_trees[i]))
+			return true;
+	return false;
+}
+
+static bool
+is_delim(char ch)
+{
+	return ch == '.' || ch == '_' || ch == '-';
+}
+
+/* Segment k of a name (alternating runs between delimiters). */
+static bool
+segment(const char *name, size_t n, size_t k, size_t *ret_s, size_t *ret_e)
+{
+	size_t s = 0, idx = 0;
+
+	for (;;) {
+		size_t e = s;
+
+		while (e < n && !is_delim(name[e]))
+			e++;
+		if (idx == k) {
+			*ret_s = s;
+			*ret_e = e;
+			return true;
+		}
+		if (e >= n)
+			return false;
+		s = e + 1;
+		idx++;
+	}
+}
+
+static bool
+alnum_run(const char *s, size_t n)
+{
+	if (n == 0)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char ch = s[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    is_digit(ch)))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Items i..j of `its` (same directory and permissions) that differ only in
+ * segment k: is that segment random or numeric in all of them?
+ */
+static bool
+varying_ok(struct item **v, size_t n, size_t k)
+{
+	size_t len0 = 0;
+	bool digits = true, samelen = true;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t s, e;
+		bool d = false;
+
+		if (!segment(v[i]->name, v[i]->namelen, k, &s, &e) ||
+		    !alnum_run(v[i]->name + s, e - s))
+			return false;
+		for (size_t q = s; q < e; q++)
+			d |= is_digit(v[i]->name[q]);
+		digits &= d;
+		if (i == 0)
+			len0 = e - s;
+		samelen &= e - s == len0;
+	}
+	return digits || (samelen && len0 >= 6);
+}
+
+/* Same name apart from segment k (and the same trailing slash). */
+static bool
+same_but(const struct item *a, const struct item *b, size_t k)
+{
+	size_t as, ae, bs, be;
+
+	if (a->dirlen != b->dirlen || strncmp(a->path, b->path, a->dirlen) ||
+	    a->name[a->namelen] != b->name[b->namelen])
+		return false;
+	if (!segment(a->name, a->namelen, k, &as, &ae) ||
+	    !segment(b->name, b->namelen, k, &bs, &be))
+		return false;
+	return as == bs && a->namelen - ae == b->namelen - be &&
+	    strncmp(a->name, b->name, as) == 0 &&
+	    strcmp(a->name + ae, b->name + be) == 0;
+}
+
+static void
+emit_glob(struct ctx *c, struct item **v, size_t n, size_t k)
+{
+	size_t s0, e0, cp, cs, minlen = SIZE_MAX, *ev;
+	const struct item *a = v[0];
+	char *pat, *text;
+	struct proposal *p;
+	size_t plen;
+
+	segment(a->name, a->namelen, k, &s0, &e0);
+	/* Common prefix and suffix of the varying values. */
+	cp = e0 - s0;
+	cs = e0 - s0;
+	for (size_t i = 0; i < n; i++) {
+		size_t s, e, q;
+
+		segment(v[i]->name, v[i]->namelen, k, &s, &e);
+		if (e - s < minlen)
+			minlen = e - s;
+		for (q = 0; q < cp && q < e - s && v[i]->name[s + q] ==
+		    a->name[s0 + q]; q++)
+			;
+		cp = q;
+		for (q = 0; q < cs && q < e - s && v[i]->name[e - 1 - q] ==
+		    a->name[e0 - 1 - q]; q++)
+			;
+		cs = q;
+	}
+	if (cp > minlen)
+		cp = minlen;
+	if (cs > minlen - cp)
+		cs = minlen - cp;
+	/* Never "*" alone for a name: that is the directory as a whole. */
+	if (s0 + cp == 0 && a->namelen - (e0 - cs) == 0)
+		return;
+	plen = a->dirlen + a->namelen + 8;
+	if ((pat = malloc(plen)) == NULL) {
+		c->pl.err = -ENOMEM;
+		return;
+	}
+	snprintf(pat, plen, "%.*s/%.*s*%s", (int)a->dirlen, a->path,
+	    (int)(s0 + cp), a->name, a->name + e0 - cs);
+	if ((ev = calloc(n, sizeof(*ev))) == NULL) {
+		free(pat);
+		c->pl.err = -ENOMEM;
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		ev[i] = v[i]->obs;
+	if (!pattern_safe(pat, c->vars, c->obs, ev, n) ||
+	    (text = pattern_rule(pat, c->obs[a->obs].access.mask,
+	    c->obs[a->obs].access.cls)) == NULL) {
+		free(ev);
+		free(pat);
+		return;
+	}
+	if ((p = plist_new(&c->pl, PROPOSAL_RULE,
+	    c->obs[a->obs].access.cls)) == NULL) {
+		free(text);
+		free(ev);
+		free(pat);
+		return;
+	}
+	p->text = text;
+	p->generalised = true;
+	{
+		char why[256], *beyond;
+		size_t bl = strlen(pat) + 128;
+
+		snprintf(why, sizeof(why), "%zu sibling names that differ only "
+		    "in a random or numeric part", n);
+		set_str(&c->pl, &p->reason, why);
+		if ((beyond = malloc(bl)) != NULL) {
+			snprintf(beyond, bl, "any other name in %.*s/ of the "
+			    "form %s", (int)a->dirlen, a->path,
+			    pat + a->dirlen + 1);
+			p->beyond = beyond;
+		} else {
+			c->pl.err = -ENOMEM;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		absorb(&c->pl, p, c->obs, v[i]->obs, true);
+		c->done[v[i]->obs] = true;
+		v[i]->used = true;
+	}
+	free(ev);
+	free(pat);
+}
+
+static void
+step_siblings(struct ctx *c)
+{
+	struct item *its;
+	struct item **grp;
+	size_t nits = 0;
+
+	if ((its = calloc(c->nobs + 1, sizeof(*its))) == NULL ||
+	    (grp = calloc(c->nobs + 1, sizeof(*grp))) == NULL) {
+		free(its);
+		c->pl.err = -ENOMEM;
+		return;
+	}
+	for (size_t i = 0; i < c->nobs; i++) {
+		const struct observation *o = &c->obs[i];
+		const char *path = o->access.f[0], *slash;
+		size_t n = strlen(path), end = n;
+		struct item *it;
+
+		if (c->done[i] || !pathlike(o) || !plain(path) || n < 2 ||
+		    (o->access.cls == ACCESS_FILE && o->access.f[1][0] != '\0'))
+			continue;
+		if (path[end - 1] == '/')
+			end--;
+		slash = path + end;
+		while (slash > path && slash[-1] != '/')
+			slash--;
+		it = &its[nits];
+		it->obs = i;
+		it->path = path;
+		it->dirlen = (size_t)(slash - path) - 1;
+		it->name = slash;
+		it->namelen = end - (size_t)(slash - path);
+		if (it->namelen == 0 || dir_exact(path, it->dirlen))
+			continue;
+		nits++;
+	}
+	/* Greedy: the biggest cluster first, until none reaches the bar. */
+	for (;;) {
+		size_t best = 0, best_k = 0, best_i = 0;
+
+		for (size_t i = 0; i < nits; i++) {
+			if (its[i].used)
+				continue;
+			for (size_t k = 0; k < 16; k++) {
+				size_t s, e, n = 0;
+
+				if (!segment(its[i].name, its[i].namelen, k,
+				    &s, &e))
+					break;
+				for (size_t j = 0; j < nits; j++) {
+					const struct observation *a, *b;
+
+					if (its[j].used)
+						continue;
+					a = &c->obs[its[i].obs];
+					b = &c->obs[its[j].obs];
+					if (a->access.cls != b->access.cls ||
+					    perm_key(a) != perm_key(b) ||
+					    !same_but(&its[i], &its[j], k))
+						continue;
+					/* distinct names only */
+					{
+						bool dup = false;
+
+						for (size_t q = 0; q < n && !dup; q++)
+							dup = strcmp(grp[q]->path,
+							    its[j].path) == 0;
+						if (!dup)
+							grp[n++] = &its[j];
+					}
+				}
+				if (n >= c->threshold && n > best &&
+				    varying_ok(grp, n, k)) {
+					best = n;
+					best_k = k;
+					best_i = i;
+				}
+			}
+		}
+		if (best == 0 || c->pl.err)
+			break;
+		{
+			size_t n = 0;
+
+			for (size_t j = 0; j < nits; j++) {
+				const struct observation *a, *b;
+
+				if (its[j].used)
+					continue;
+				a = &c->obs[its[best_i].obs];
+				b = &c->obs[its[j].obs];
+				if (a->access.cls == b->access.cls &&
+				    perm_key(a) == perm_key(b) &&
+				    same_but(&its[best_i], &its[j], best_k))
+					grp[n++] = &its[j];
+			}
+			emit_glob(c, grp, n, best_k);
+			/* Not emitted (unsafe): keep them exact, stop
+			 * looking at this cluster again. */
+			for (size_t j = 0; j < n; j++)
+				grp[j]->used = true;
+		}
+	}
+	free(grp);
+	free(its);
+}
+
+/* ------------------------------------------------------------ step 5 */
+
+static bool
+known(const struct propose_options *opt, const char *name)
+{
+	for (size_t i = 0; i < opt->nknown_profiles; i++)
+		if (opt->known_profiles[i] != NULL &&
+		    strcmp(opt->known_profiles[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* The exec mode: cx for a child of this profile, px for a profile of its
+ * own, else ix (the child stays confined by this profile). */
+static uint64_t
+exec_mode(const struct ctx *c, const struct observation *o)
+{
+	const char *path = o->access.f[0];
+
+	if (c->pol != NULL && policy_has_child(c->pol, path))
+		return MASK_EXEC_CHILD;
+	if (o->profile != NULL) {
+		size_t n = strlen(o->profile) + strlen(path) + 3;
+		char *child = malloc(n);
+		bool k;
+
+		if (child != NULL) {
+			snprintf(child, n, "%s//%s", o->profile, path);
+			k = known(c->opt, child);
+			free(child);
+			if (k)
+				return MASK_EXEC_CHILD;
+		}
+	}
+	if (known(c->opt, path))
+		return MASK_EXEC_PROFILE;
+	return MASK_EXEC_INHERIT;
+}
+
+static bool
+same_key(const struct access *a, const struct access *b)
+{
+	if (a->cls != b->cls)
+		return false;
+	for (int i = 0; i < ACCESS_NFIELDS; i++)
+		if (strcmp(a->f[i], b->f[i]) != 0)
+			return false;
+	return true;
+}
+
+static void
+step_exact(struct ctx *c)
+{
+	char *buf = malloc(RULE_LINE_MAX);
+
+	if (buf == NULL) {
+		c->pl.err = -ENOMEM;
+		return;
+	}
+	for (size_t i = 0; i < c->nobs && !c->pl.err; i++) {
+		const struct observation *o = &c->obs[i];
+		struct access a;
+		const char *reason = NULL;
+		struct proposal *p;
+		int n;
+
+		if (c->done[i])
+			continue;
+		a = o->access;
+		/* Union with every later observation of the same key. */
+		for (size_t k = i + 1; k < c->nobs; k++)
+			if (!c->done[k] && same_key(&a, &c->obs[k].access))
+				a.mask |= c->obs[k].access.mask;
+		if (a.cls == ACCESS_EXEC) {
+			a.mask &= ~MASK_EXEC_MODES;
+			a.mask |= exec_mode(c, o);
+		}
+		n = rule_format(&a, 0, buf, RULE_LINE_MAX, &reason);
+		if (n > 0) {
+			/* An identical rule from another key: merge into it. */
+			p = NULL;
+			for (size_t q = 0; q < c->pl.n; q++)
+				if (c->pl.v[q].kind == PROPOSAL_RULE &&
+				    c->pl.v[q].text != NULL &&
+				    strcmp(c->pl.v[q].text, buf) == 0)
+					p = &c->pl.v[q];
+			if (p == NULL) {
+				if ((p = plist_new(&c->pl, PROPOSAL_RULE,
+				    a.cls)) == NULL)
+					break;
+				set_str(&c->pl, &p->text, buf);
+			}
+		} else {
+			if ((p = plist_new(&c->pl, PROPOSAL_NONE, a.cls)) ==
+			    NULL)
+				break;
+			set_str(&c->pl, &p->reason, n == -ENOSPC ?
+			    "the rule would be too long" : reason != NULL ?
+			    reason : "no rule can name this access exactly");
+		}
+		for (size_t k = i; k < c->nobs; k++) {
+			if (c->done[k] || !same_key(&o->access,
+			    &c->obs[k].access))
+				continue;
+			absorb(&c->pl, p, c->obs, k, pathlike(&c->obs[k]));
+			c->done[k] = true;
+		}
+	}
+	free(buf);
+}
+
+/* ------------------------------------------------------------ main */
+
+static int
+cmp_proposal(const void *x, const void *y)
+{
+	const struct proposal *a = x, *b = y;
+
+	if (a->kind != b->kind)
+		return a->kind == PROPOSAL_INCLUDE ? -1 :
+		    b->kind == PROPOSAL_INCLUDE ? 1 : (int)a->kind - (int)b->kind;
+	if (a->cls != b->cls)
+		return (int)a->cls - (int)b->cls;
+	if (a->text != NULL && b->text != NULL)
+		return strcmp(a->text, b->text);
+	return strcmp(a->id, b->id);
+}
+
+static void
+set_ids(struct ctx *c)
+{
+	for (size_t i = 0; i < c->pl.n; i++) {
+		struct proposal *p = &c->pl.v[i];
+
+		if (p->text != NULL) {
+			proposal_id(p->text, p->id);
+		} else {
+			/* no rule: the id names the access it is about */
+			const struct access *a = &c->obs[p->evidence[0]].access;
+			uint64_t h = fnv1a("none", 0xcbf29ce484222325ULL);
+
+			h = fnv1a(access_class_name(a->cls), h);
+			for (int k = 0; k < ACCESS_NFIELDS; k++) {
+				h = fnv1a("\x1f", h);
+				h = fnv1a(a->f[k], h);
+			}
+			snprintf(p->id, sizeof(p->id), "%016llx",
+			    (unsigned long long)h);
+		}
+	}
+}
+
+int
+propose_rules(const struct policy *pol, const struct observation *obs,
+    size_t nobs, const struct propose_options *opt, struct proposal **ret,
+    size_t *ret_n)
+{
+	static const struct propose_options defaults;
+	struct ctx c = { 0 };
+
+	if ((obs == NULL && nobs > 0) || ret == NULL || ret_n == NULL)
+		return -EINVAL;
+	c.pol = pol;
+	c.vars = policy_vars(pol);
+	c.obs = obs;
+	c.nobs = nobs;
+	c.opt = opt != NULL ? opt : &defaults;
+	c.threshold = c.opt->glob_threshold ? c.opt->glob_threshold :
+	    DEFAULT_THRESHOLD;
+	if (c.threshold < 2)
+		c.threshold = 2;
+	c.pl.max = c.opt->max_proposals ? c.opt->max_proposals : DEFAULT_MAX;
+	for (size_t i = 0; i < nobs; i++)
+		for (int k = 0; k < ACCESS_NFIELDS; k++)
+			if (obs[i].access.f[k] == NULL)
+				return -EINVAL;
+	if ((c.done = calloc(nobs + 1, sizeof(*c.done))) == NULL)
+		return -ENOMEM;
+	step_allowed(&c);
+	if (!c.pl.err)
+		step_abstractions(&c);
+	if (!c.pl.err)
+		step_variables(&c);
+	if (!c.pl.err)
+		step_siblings(&c);
+	if (!c.pl.err)
+		step_exact(&c);
+	free(c.done);
+	if (c.pl.err) {
+		propose_free(c.pl.v, c.pl.n);
+		return c.pl.err;
+	}
+	set_ids(&c);
+	if (c.pl.n > 1)
+		qsort(c.pl.v, c.pl.n, sizeof(*c.pl.v), cmp_proposal);
+	*ret = c.pl.v;
+	*ret_n = c.pl.n;
+	return 0;
+}
