@@ -456,8 +456,9 @@ int join_collect(struct join *j, struct aggregate *a, join_attribute_cb cb,
  *   **       any run of bytes, '/' included; same one-byte rule after '/'
  *   ?        one byte, not '/'
  *   [abc] [a-z] [^abc]   one byte from (not from) the set
- *   {a,b,c}  alternation, nests, may hold any of the above; {} is empty
- *   \X       X literally
+ *   {a,b,c}  alternation, nests, may hold any of the above; "{a}" and
+ *            "{}" are errors (as for apparmor_parser), "{a,}" is a or ""
+ *   \X       X literally; \ooo \xHH \dNNN \n \t \r \a \e \f are bytes
  *   @{name}  every value of the variable (values are AARE text and may
  *            refer to other variables), as if written {v1,v2,...}
  * Matching is on the whole name (anchored both ends), byte for byte; a
@@ -496,6 +497,14 @@ struct aare;
  */
 int aare_compile(const char *pattern, size_t len, const struct aare_vars *vars,
     struct aare **ret, const char **ret_error);
+/*
+ * The same for the path of a file rule: after variable expansion, runs of
+ * '/' fold into one (a leading "//" followed by a name stays), as
+ * apparmor_parser does for file rules, so "@{HOME}/.ssh" with HOME=/root/
+ * matches "/root/.ssh".  Not for labels ("p//hat") or D-Bus names.
+ */
+int aare_compile_path(const char *pattern, size_t len,
+    const struct aare_vars *vars, struct aare **ret, const char **ret_error);
 void aare_free(struct aare *);
 /* Whether the whole name matches.  A name holding a NUL byte never does. */
 bool aare_match(const struct aare *, const char *name, size_t len);
