@@ -207,6 +207,21 @@ int dedup_claim(struct dedup *, int64_t epoch, int64_t serial, int owner);
 int dedup_stamp(const char *line, size_t len, int64_t *ret_epoch,
     int *ret_msec, int64_t *ret_serial);
 
+/*
+ * The daemon itself (daemon/loop.c): store, attribution, pipeline and the
+ * configured sources on one libevent loop, with signals (HUP reloads the
+ * config file, TERM/INT flush and stop), the flush timer and sd_notify.
+ */
+struct loop;
+
+/* config_path: reloaded on SIGHUP (NULL: nothing to reload). */
+/* db_override, log_override (0: none) come from the command line and win. */
+int loop_new(const struct config *, const char *config_path,
+    const char *db_override, int log_override, struct loop **ret_loop);
+/* Runs until SIGTERM/SIGINT; 0 after the final flush, or -errno. */
+int loop_run(struct loop *);
+void loop_free(struct loop *);
+
 /* -------------------------------------------------------------- pipeline */
 
 /*

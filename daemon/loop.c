@@ -1,0 +1,609 @@
+/*
+ * loop.c - aalearnd's event loop: sources -> pipeline -> store, on one
+ * libevent base, no threads.
+ *
+ * Sources with a descriptor (netlink, kmsg) are read when it is readable;
+ * audit.log is polled.  After each batch the source's position goes to the
+ * pipeline, which commits it with the observations at the next flush (every
+ * flush_interval, sooner when flush_max_pending keys wait).  Two sources of
+ * the same events are de-duplicated by (epoch, serial): the first source to
+ * deliver a record of an event owns that event.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "daemon.h"
+
+#define LOOP_MAX_SOURCES 3
+#define LOOP_DEDUP_MAX 65536		/* events remembered across sources */
+#define LOOP_POLL_MS 100		/* audit.log polling when idle */
+#define LOOP_STATS_MS 5000		/* sd_notify STATUS, kernel lost */
+
+struct loop_source {
+	struct loop *loop;
+	struct source *src;
+	int	 idx;			/* in the pipeline */
+	struct event *ev;
+	uint64_t lost_reported;
+	uint64_t dup_dropped;
+};
+
+struct loop {
+	struct config cfg;
+	char	*config_path;
+	char	*db_override;
+	int	 log_override;
+
+	struct event_base *base;
+	struct store *store;
+	struct attribution *attr;
+	struct pipeline *pipe;
+	struct dedup *dedup;
+	struct loop_source src[LOOP_MAX_SOURCES];
+	size_t	 nsrc;
+
+	struct event *sig_hup, *sig_term, *sig_int;
+	struct event *flush_timer, *stats_timer, *watchdog_timer;
+	uint64_t watchdog_usec;
+
+	int	 kernel_lost_ok;	/* AUDIT_GET answered once */
+	uint64_t kernel_lost_base;
+	uint64_t kernel_lost_total;
+	int64_t	 stats_ms;
+	uint64_t stats_read;
+	double	 rate;
+	int	 rc;
+};
+
+static int64_t
+loop_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct timeval
+loop_tv(int64_t ms)
+{
+	struct timeval tv;
+
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
+	return tv;
+}
+
+/* ------------------------------------------------------------------ sink */
+
+static int
+loop_claim(struct loop_source *ls, const char *text, size_t len)
+{
+	int64_t epoch, serial;
+	int ms;
+
+	if (ls->loop->dedup == NULL ||
+	    dedup_stamp(text, len, &epoch, &ms, &serial) < 0)
+		return 1;
+	if (dedup_claim(ls->loop->dedup, epoch, serial, ls->idx))
+		return 1;
+	ls->dup_dropped++;
+	return 0;
+}
+
+static void
+loop_sink_line(struct source *src, const char *line, size_t len, void *arg)
+{
+	struct loop_source *ls = arg;
+	int r;
+
+	if (!loop_claim(ls, line, len))
+		return;
+	r = pipeline_feed_line(ls->loop->pipe, ls->idx, line, len);
+	if (r < 0)
+		log_debug("%s: feed: %s", source_name(src), strerror(-r));
+}
+
+static void
+loop_sink_netlink(struct source *src, int type, const char *payload,
+    size_t len, void *arg)
+{
+	struct loop_source *ls = arg;
+	int r;
+
+	if (!loop_claim(ls, payload, len))
+		return;
+	r = pipeline_feed_netlink(ls->loop->pipe, ls->idx, type, payload, len);
+	if (r < 0)
+		log_debug("%s: feed: %s", source_name(src), strerror(-r));
+}
+
+static void loop_flush(struct loop *);
+
+static void
+loop_sink_batch(struct source *src, void *arg)
+{
+	struct loop_source *ls = arg;
+	char pos[512];
+
+	if (source_position(src, pos, sizeof(pos)) >= 0)
+		(void)pipeline_set_position(ls->loop->pipe, ls->idx, pos);
+	if (pipeline_should_flush(ls->loop->pipe))
+		loop_flush(ls->loop);
+}
+
+/* ----------------------------------------------------------------- flush */
+
+static void
+loop_report_lost(struct loop *l)
+{
+	struct source_counts c;
+	size_t i;
+
+	for (i = 0; i < l->nsrc; i++) {
+		source_get_counts(l->src[i].src, &c);
+		if (c.lost > l->src[i].lost_reported) {
+			pipeline_add_lost(l->pipe, l->src[i].idx,
+			    c.lost - l->src[i].lost_reported, 0);
+			l->src[i].lost_reported = c.lost;
+		}
+	}
+}
+
+static void
+loop_flush(struct loop *l)
+{
+	int r;
+
+	loop_report_lost(l);
+	r = pipeline_flush(l->pipe, loop_now_ms());
+	if (r < 0)
+		log_warn("flush to %s: %s; keeping the observations for the "
+		    "next try", l->cfg.database, strerror(-r));
+	else if (r > 0)
+		log_debug("flushed %d observations", r);
+}
+
+static void
+loop_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	loop_flush(arg);
+}
+
+/* ------------------------------------------------------------ reading */
+
+static void
+loop_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct loop_source *ls = arg;
+	int r = source_read(ls->src);
+
+	if (r < 0)
+		log_error("%s: read: %s", source_name(ls->src), strerror(-r));
+}
+
+static void
+loop_poll_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct loop_source *ls = arg;
+	struct timeval tv;
+	int r = source_read(ls->src);
+
+	if (r < 0)
+		log_warn("%s: %s", source_name(ls->src), strerror(-r));
+	/* While lines keep coming, come back at once. */
+	tv = loop_tv(r > 0 ? 0 : LOOP_POLL_MS);
+	evtimer_add(ls->ev, &tv);
+}
+
+/* ----------------------------------------------------------- status */
+
+static void
+loop_kernel_lost(struct loop *l)
+{
+	uint64_t lost;
+	int r = source_netlink_kernel_lost(&lost);
+
+	if (r < 0) {
+		if (l->kernel_lost_ok >= 0)
+			log_info("reading the kernel's lost counter: %s; "
+			    "losses inside the kernel are not reported",
+			    strerror(-r));
+		l->kernel_lost_ok = -1;
+		return;
+	}
+	if (l->kernel_lost_ok <= 0) {
+		/* What was lost before we started is not ours to report. */
+		l->kernel_lost_base = lost;
+		l->kernel_lost_ok = 1;
+		return;
+	}
+	if (lost > l->kernel_lost_base && l->nsrc > 0) {
+		uint64_t d = lost - l->kernel_lost_base;
+		size_t i, k = 0;
+
+		for (i = 0; i < l->nsrc; i++)
+			if (source_kind(l->src[i].src) == SOURCE_NETLINK)
+				k = i;
+		pipeline_add_lost(l->pipe, l->src[k].idx, 0, d);
+		l->kernel_lost_total += d;
+		log_warn("the kernel lost %" PRIu64 " audit records "
+		    "(backlog or rate limit)", d);
+	}
+	l->kernel_lost_base = lost;
+}
+
+static void
+loop_stats_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct loop *l = arg;
+	struct source_counts c;
+	uint64_t read = 0, lost = 0;
+	int64_t now = loop_now_ms();
+	size_t i;
+
+	loop_kernel_lost(l);
+	for (i = 0; i < l->nsrc; i++) {
+		source_get_counts(l->src[i].src, &c);
+		read += c.read;
+		lost += c.lost;
+	}
+	if (now > l->stats_ms)
+		l->rate = (double)(read - l->stats_read) * 1000.0 /
+		    (double)(now - l->stats_ms);
+	l->stats_ms = now;
+	l->stats_read = read;
+	sd_notifyf(0, "STATUS=%.0f records/s, %" PRIu64 " lost, %" PRIu64
+	    " lost in the kernel", l->rate, lost, l->kernel_lost_total);
+}
+
+static void
+loop_watchdog_cb(evutil_socket_t fd, short what, void *arg)
+{
+	sd_notify(0, "WATCHDOG=1");
+}
+
+/* ----------------------------------------------------------- signals */
+
+static void
+loop_apply_overrides(struct loop *l, struct config *cfg)
+{
+	if (l->db_override != NULL)
+		snprintf(cfg->database, sizeof(cfg->database), "%s",
+		    l->db_override);
+	if (l->log_override != 0)
+		cfg->log_level = l->log_override;
+}
+
+static void
+loop_reload(struct loop *l)
+{
+	struct config next;
+	struct timeval tv;
+	char err[512];
+	int r;
+
+	if (l->config_path == NULL) {
+		log_info("SIGHUP: no configuration file to reload");
+		return;
+	}
+	sd_notify(0, "RELOADING=1");
+	config_default(&next);
+	r = config_load(&next, l->config_path, err, sizeof(err));
+	if (r == -ENOENT) {
+		config_default(&next);
+		r = 0;
+	}
+	if (r < 0) {
+		log_error("reload: %s; keeping the running configuration",
+		    err);
+		sd_notify(0, "READY=1");
+		return;
+	}
+	loop_apply_overrides(l, &next);
+	log_set_level(next.log_level);
+	if (next.flush_interval_ms != l->cfg.flush_interval_ms) {
+		tv = loop_tv(next.flush_interval_ms);
+		event_del(l->flush_timer);
+		event_add(l->flush_timer, &tv);
+	}
+	if (next.sources != l->cfg.sources ||
+	    strcmp(next.audit_log, l->cfg.audit_log) != 0 ||
+	    strcmp(next.database, l->cfg.database) != 0 ||
+	    strcmp(next.proc_root, l->cfg.proc_root) != 0 ||
+	    next.max_pending != l->cfg.max_pending ||
+	    next.flush_max_pending != l->cfg.flush_max_pending ||
+	    next.max_observations_per_profile !=
+	    l->cfg.max_observations_per_profile ||
+	    next.attribution_cache != l->cfg.attribution_cache ||
+	    next.netlink_rcvbuf != l->cfg.netlink_rcvbuf)
+		log_warn("reload: sources, database, caps and proc_root "
+		    "take effect at the next start");
+	/* What applies now; the rest stays as started. */
+	l->cfg.log_level = next.log_level;
+	l->cfg.flush_interval_ms = next.flush_interval_ms;
+	log_info("configuration reloaded from %s", l->config_path);
+	sd_notify(0, "READY=1");
+}
+
+static void
+loop_signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct loop *l = arg;
+
+	if (sig == SIGHUP) {
+		loop_reload(l);
+		return;
+	}
+	log_info("%s: flushing and stopping", strsignal((int)sig));
+	sd_notify(0, "STOPPING=1");
+	event_base_loopbreak(l->base);
+}
+
+/* ------------------------------------------------------------- setup */
+
+static void
+loop_sink(struct loop_source *ls, struct source_sink *sink)
+{
+	memset(sink, 0, sizeof(*sink));
+	sink->line = loop_sink_line;
+	sink->netlink = loop_sink_netlink;
+	sink->batch = loop_sink_batch;
+	sink->arg = ls;
+}
+
+static int
+loop_add_source(struct loop *l, enum source_type kind, int quiet)
+{
+	struct loop_source *ls = &l->src[l->nsrc];
+	struct source_sink sink;
+	char *pos = NULL, fname[CONFIG_PATH_MAX + 8];
+	const char *name;
+	int r;
+
+	memset(ls, 0, sizeof(*ls));
+	ls->loop = l;
+	loop_sink(ls, &sink);
+	switch (kind) {
+	case SOURCE_NETLINK:
+		name = "netlink";
+		break;
+	case SOURCE_AUDITLOG:
+		snprintf(fname, sizeof(fname), "file:%s", l->cfg.audit_log);
+		name = fname;
+		break;
+	default:
+		name = "kmsg";
+		break;
+	}
+	r = store_get_checkpoint(l->store, name, &pos);
+	if (r < 0 && r != -ENOENT) {
+		log_error("%s: reading the checkpoint: %s", name, strerror(-r));
+		return r;
+	}
+	switch (kind) {
+	case SOURCE_NETLINK:
+		r = source_netlink_new(&sink, l->cfg.netlink_rcvbuf, &ls->src);
+		break;
+	case SOURCE_AUDITLOG:
+		r = source_file_new(&sink, l->cfg.audit_log, pos,
+		    l->cfg.read_backlog, &ls->src);
+		break;
+	default:
+		r = source_kmsg_new(&sink, NULL, pos, l->cfg.read_backlog,
+		    &ls->src);
+		break;
+	}
+	free(pos);
+	if (r < 0) {
+		if (quiet)
+			log_info("%s: not available: %s", name, strerror(-r));
+		else
+			log_error("%s: %s", name, strerror(-r));
+		return r;
+	}
+	ls->idx = pipeline_add_source(l->pipe, source_name(ls->src));
+	if (ls->idx < 0) {
+		r = ls->idx;
+		source_free(ls->src);
+		ls->src = NULL;
+		return r;
+	}
+	if (source_fd(ls->src) >= 0)
+		ls->ev = event_new(l->base, source_fd(ls->src),
+		    EV_READ | EV_PERSIST, loop_read_cb, ls);
+	else
+		ls->ev = evtimer_new(l->base, loop_poll_cb, ls);
+	if (ls->ev == NULL) {
+		source_free(ls->src);
+		ls->src = NULL;
+		return -ENOMEM;
+	}
+	l->nsrc++;
+	log_info("reading %s", source_name(ls->src));
+	return 0;
+}
+
+static int
+loop_add_sources(struct loop *l)
+{
+	struct stat st;
+	int r;
+
+	if (l->cfg.sources != SOURCE_AUTO) {
+		static const enum source_type order[] = { SOURCE_NETLINK,
+			SOURCE_AUDITLOG, SOURCE_KMSG };
+		size_t i;
+
+		for (i = 0; i < 3; i++) {
+			if (!(l->cfg.sources & order[i]))
+				continue;
+			if ((r = loop_add_source(l, order[i], 0)) < 0)
+				return r;
+		}
+		return 0;
+	}
+	if (loop_add_source(l, SOURCE_NETLINK, 1) == 0)
+		return 0;
+	if (stat(l->cfg.audit_log, &st) == 0)
+		return loop_add_source(l, SOURCE_AUDITLOG, 0);
+	return loop_add_source(l, SOURCE_KMSG, 0);
+}
+
+int
+loop_new(const struct config *cfg, const char *config_path,
+    const char *db_override, int log_override, struct loop **ret_loop)
+{
+	struct pipeline_config pc;
+	struct loop *l;
+	char err[512];
+	int r = -ENOMEM;
+
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return -ENOMEM;
+	l->cfg = *cfg;
+	l->log_override = log_override;
+	if ((config_path != NULL &&
+	    (l->config_path = strdup(config_path)) == NULL) ||
+	    (db_override != NULL &&
+	    (l->db_override = strdup(db_override)) == NULL))
+		goto fail;
+	loop_apply_overrides(l, &l->cfg);
+	log_set_level(l->cfg.log_level);
+
+	l->store = store_open(l->cfg.database, STORE_CREATE, err, sizeof(err));
+	if (l->store == NULL) {
+		log_error("%s", err);
+		r = -EIO;
+		goto fail;
+	}
+	if (store_loose_permissions(l->store))
+		log_warn("%s: looser permissions than 0600 (directory 0700)",
+		    l->cfg.database);
+	store_set_cap(l->store, l->cfg.max_observations_per_profile);
+	l->attr = attribution_new(l->cfg.proc_root, l->cfg.attribution_cache);
+	if (l->attr == NULL)
+		goto fail;
+	pipeline_config_default(&pc);
+	pc.max_total = l->cfg.max_pending;
+	pc.max_per_profile = l->cfg.max_observations_per_profile <
+	    l->cfg.max_pending ? l->cfg.max_observations_per_profile :
+	    l->cfg.max_pending;
+	pc.flush_max_pending = l->cfg.flush_max_pending;
+	l->pipe = pipeline_new(l->store, l->attr, &pc);
+	if (l->pipe == NULL)
+		goto fail;
+	if ((l->base = event_base_new()) == NULL)
+		goto fail;
+	if ((r = loop_add_sources(l)) < 0)
+		goto fail;
+	r = -ENOMEM;
+	if (l->nsrc > 1 && (l->dedup = dedup_new(LOOP_DEDUP_MAX)) == NULL)
+		goto fail;
+
+	l->sig_hup = evsignal_new(l->base, SIGHUP, loop_signal_cb, l);
+	l->sig_term = evsignal_new(l->base, SIGTERM, loop_signal_cb, l);
+	l->sig_int = evsignal_new(l->base, SIGINT, loop_signal_cb, l);
+	l->flush_timer = event_new(l->base, -1, EV_PERSIST, loop_flush_cb, l);
+	l->stats_timer = event_new(l->base, -1, EV_PERSIST, loop_stats_cb, l);
+	if (l->sig_hup == NULL || l->sig_term == NULL || l->sig_int == NULL ||
+	    l->flush_timer == NULL || l->stats_timer == NULL)
+		goto fail;
+	if (sd_watchdog_enabled(0, &l->watchdog_usec) > 0 &&
+	    l->watchdog_usec > 0) {
+		l->watchdog_timer = event_new(l->base, -1, EV_PERSIST,
+		    loop_watchdog_cb, l);
+		if (l->watchdog_timer == NULL)
+			goto fail;
+	}
+	*ret_loop = l;
+	return 0;
+fail:
+	loop_free(l);
+	return r;
+}
+
+int
+loop_run(struct loop *l)
+{
+	struct timeval tv;
+	size_t i;
+
+	signal(SIGPIPE, SIG_IGN);
+	evsignal_add(l->sig_hup, NULL);
+	evsignal_add(l->sig_term, NULL);
+	evsignal_add(l->sig_int, NULL);
+	tv = loop_tv(l->cfg.flush_interval_ms);
+	event_add(l->flush_timer, &tv);
+	tv = loop_tv(LOOP_STATS_MS);
+	event_add(l->stats_timer, &tv);
+	if (l->watchdog_timer != NULL) {
+		tv.tv_sec = (time_t)(l->watchdog_usec / 2 / 1000000);
+		tv.tv_usec = (suseconds_t)(l->watchdog_usec / 2 % 1000000);
+		event_add(l->watchdog_timer, &tv);
+	}
+	for (i = 0; i < l->nsrc; i++) {
+		if (source_fd(l->src[i].src) >= 0) {
+			event_add(l->src[i].ev, NULL);
+		} else {
+			tv = loop_tv(0);
+			evtimer_add(l->src[i].ev, &tv);
+		}
+	}
+	l->stats_ms = loop_now_ms();
+	loop_kernel_lost(l);
+	sd_notify(0, "READY=1\nSTATUS=reading");
+	log_info("ready: %zu source%s, database %s", l->nsrc,
+	    l->nsrc == 1 ? "" : "s", l->cfg.database);
+
+	if (event_base_dispatch(l->base) < 0)
+		l->rc = -EIO;
+	/* The last batch's positions go with the last observations. */
+	loop_flush(l);
+	return l->rc;
+}
+
+void
+loop_free(struct loop *l)
+{
+	size_t i;
+
+	if (l == NULL)
+		return;
+	for (i = 0; i < l->nsrc; i++) {
+		if (l->src[i].ev != NULL)
+			event_free(l->src[i].ev);
+		source_free(l->src[i].src);
+	}
+	if (l->sig_hup != NULL)
+		event_free(l->sig_hup);
+	if (l->sig_term != NULL)
+		event_free(l->sig_term);
+	if (l->sig_int != NULL)
+		event_free(l->sig_int);
+	if (l->flush_timer != NULL)
+		event_free(l->flush_timer);
+	if (l->stats_timer != NULL)
+		event_free(l->stats_timer);
+	if (l->watchdog_timer != NULL)
+		event_free(l->watchdog_timer);
+	dedup_free(l->dedup);
+	pipeline_free(l->pipe);
+	attribution_free(l->attr);
+	store_close(l->store);
+	if (l->base != NULL)
+		event_base_free(l->base);
+	free(l->config_path);
+	free(l->db_override);
+	free(l);
+}
