@@ -4,6 +4,7 @@
 # console, power off.  If anything here hangs, the host's timeout kills QEMU.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root
+. /etc/aalearn-env
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null

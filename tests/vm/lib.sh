@@ -50,7 +50,7 @@ vm_die()
 vm_host_missing()
 {
 	local t missing=
-	for t in qemu-system-x86_64 cpio gzip apt-get dpkg-deb ldd base64 timeout; do
+	for t in qemu-system-x86_64 cpio gzip apt-get dpkg-deb ldd base64 timeout flock; do
 		command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
 	done
 	echo "$missing"
@@ -65,6 +65,9 @@ vm_fetch()
 	missing=$(vm_host_missing)
 	[ -z "$missing" ] || vm_die "missing host tools:$missing (run 'sh .ci/deps.sh check' as root)"
 	mkdir -p "$debs" || vm_die "cannot create $debs"
+	# One fetcher at a time (a scenario and record-demo.sh may overlap).
+	exec 9> "$VM_CACHE/.lock"
+	flock 9
 	# apt-get download writes to the current directory; _apt cannot write
 	# into a root-owned cache, so it runs unsandboxed (the warning is noise).
 	for p in $VM_DEBS; do
@@ -90,6 +93,8 @@ vm_fetch()
 		echo "$want" > "$root.new/.aalearn-stamp"
 		mv "$root.new" "$root"
 	fi
+	flock -u 9
+	exec 9>&-
 	VM_ROOT=$root
 	VM_KERNEL=$(ls "$root"/boot/vmlinuz-* | tail -n 1)
 	VM_KVER=${VM_KERNEL##*/vmlinuz-}
@@ -170,6 +175,7 @@ vm_initrd()
 	done
 	vm_add_prog "$stage" "$VM_ROOT/sbin/apparmor_parser" /sbin/apparmor_parser
 	vm_add_prog "$stage" "$VM_ROOT/usr/sbin/runc" /usr/sbin/runc
+	vm_add_prog "$stage" "$VM_ROOT/usr/bin/aa-exec" /usr/bin/aa-exec
 	# The parser's configuration and the policy it includes (abstractions,
 	# tunables, abi), but none of the package's profiles.
 	mkdir -p "$stage/etc/apparmor.d"
@@ -198,6 +204,12 @@ vm_initrd()
 	mkdir -p "$stage/etc/aalearn-ctr"
 	cp "$VM_LIB_DIR/ctr/config.json.in" "$stage/etc/aalearn-ctr/"
 	cp "$script" "$stage/scenario.sh"
+	# The sanitizers' settings of the host's test run hold in the guest too.
+	{
+		for v in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
+			[ -n "${!v:-}" ] && printf "export %s='%s'\n" "$v" "${!v}"
+		done
+	} > "$stage/etc/aalearn-env"
 	chmod 0755 "$stage/init" "$stage/scenario.sh"
 	if [ -n "$payload" ]; then
 		cp -a "$payload/." "$stage/" || vm_die "cannot copy payload $payload"
@@ -205,6 +217,20 @@ vm_initrd()
 	(cd "$stage" && find . -print0 | LC_ALL=C sort -z | \
 	    cpio --null -o -H newc --quiet -R 0:0) | gzip -1 > "$out" || vm_die "cpio failed"
 	rm -rf "$stage"
+}
+
+# vm_payload_shop DIR: the demo service (tests/vm/demo/) into a payload
+# tree: /usr/local/bin/shop-worker and shop-frontend, /etc/shop/, and the
+# guest helpers /etc/aalearn-shop.sh.
+vm_payload_shop()
+{
+	local dir=$1
+	mkdir -p "$dir/usr/local/bin" "$dir/etc/shop"
+	cp "$VM_LIB_DIR/demo/shop-worker" "$dir/usr/local/bin/shop-worker"
+	cp "$VM_LIB_DIR/demo/frontend" "$dir/usr/local/bin/shop-frontend"
+	chmod 0755 "$dir/usr/local/bin/shop-worker" "$dir/usr/local/bin/shop-frontend"
+	cp "$VM_LIB_DIR/demo/worker.conf" "$VM_LIB_DIR/demo/items.list" "$dir/etc/shop/"
+	cp "$VM_LIB_DIR/demo/shop-guest.sh" "$dir/etc/aalearn-shop.sh"
 }
 
 # vm_boot INITRD CONSOLE_LOG

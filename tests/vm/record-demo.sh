@@ -13,10 +13,8 @@ out=${1:-$src/docs/demo/sample.log}
 unset AALEARN_BIN AALEARND_BIN
 vm_workdir
 payload=$VM_WORK/payload
-mkdir -p "$payload/usr/local/bin" "$payload/etc/shop" "$payload/etc/apparmor.d"
-cp "$here/demo/shop-worker" "$here/demo/frontend" "$payload/usr/local/bin/"
-mv "$payload/usr/local/bin/frontend" "$payload/usr/local/bin/shop-frontend"
-cp "$here/demo/worker.conf" "$here/demo/items.list" "$payload/etc/shop/"
+vm_payload_shop "$payload"
+mkdir -p "$payload/etc/apparmor.d"
 cp "$src/docs/demo/profile/shop-worker" "$payload/etc/apparmor.d/"
 vm_run record-demo "$here/demo/record-guest.sh" "$payload"
 res=$VM_WORK/record-demo
