@@ -39,6 +39,7 @@ enum special {
 	S_MSG,
 	S_EXE,
 	S_ERROR,
+	S_ADDR,
 };
 
 struct key {
@@ -89,7 +90,7 @@ static const struct key keys[] = {
 	KS("saddr", V_STR, laddr),
 	KS("faddr", V_STR, faddr),
 	KS("daddr", V_STR, faddr),
-	KS("addr", V_ADDR, net_addr),
+	KX("addr", V_ADDR, net_addr, S_ADDR),
 	KS("peer_addr", V_ADDR, peer_addr),
 	KS("bus", V_HEX, bus),
 	KS("path", V_HEX, path),
@@ -450,6 +451,11 @@ parse_pairs(struct ctx *c, const char *p, const char *end, int inner)
 			continue;
 		case S_MSG:
 			continue;
+		case S_ADDR:
+			/* a USER_AVC's trailer: the sender's host address */
+			if (c->user_avc)
+				continue;
+			break;
 		case S_EXE:
 			/* inside a USER_AVC's msg: the sender, not the subject */
 			if (!inner)
@@ -662,6 +668,11 @@ parse_typed(struct record *r, const char *p, const char *end, int hold)
 		if (apparmor_type(r->audit_type) &&
 		    memmem(p, (size_t)(end - p), "apparmor=", 9) != NULL)
 			return RECORD_MALFORMED;
+		return RECORD_NOT_APPARMOR;
+	}
+	if (!apparmor_type(r->audit_type)) {
+		/* SYSCALL, PROCTITLE, CRED_ACQ...: keep the text for the caller */
+		r->old_style = buf_put(r, body, (size_t)(end - body));
 		return RECORD_NOT_APPARMOR;
 	}
 	return parse_body(r, body, end, hold);
@@ -901,13 +912,12 @@ record_parse_netlink(struct record *r, int type, const char *payload,
 
 	reset(r);
 	r->audit_type = type;
-	if (len > RECORD_LINE_MAX || memchr(payload, '\0', len) != NULL)
-		return apparmor_type(type) ? RECORD_MALFORMED :
-		    RECORD_NOT_APPARMOR;
-	while (end > p && (end[-1] == '\n' || end[-1] == '\0'))
-		end--;
 	if (!apparmor_type(type))
 		return RECORD_NOT_APPARMOR;
+	while (end > p && (end[-1] == '\n' || end[-1] == '\0'))
+		end--;
+	if (end - p > RECORD_LINE_MAX || memchr(p, '\0', (size_t)(end - p)) != NULL)
+		return RECORD_MALFORMED;
 	if ((body = parse_stamp(r, p, end)) == NULL)
 		return RECORD_MALFORMED;
 	res = parse_body(r, body, end, 0);
