@@ -863,9 +863,12 @@ parse_include(struct parser *ps, struct scan *sc)
 	int cur, rc;
 	size_t i = 0;
 
-	n = trim_len(s, end - sc->pos);
-	if (s[0] == '#')
+	if (s[0] == '#') {
+		n = 1 + trim_len(s + 1, end - sc->pos - 1);
 		i++;
+	} else {
+		n = trim_len(s, end - sc->pos);
+	}
 	while (i < n && is_blank(s[i]))
 		i++;
 	i += strlen("include");

@@ -1,0 +1,813 @@
+/*
+ * test_profile - profile text in and out: parsing, the policy matcher over
+ * rules/includes/variables, aalearn's block, mode flags, the container
+ * template.  Expected answers come from apparmor.d(5), not from the code.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "learner.h"
+
+/* ---- helpers */
+
+struct memfile {
+	const char *name, *text;
+};
+
+/* A loader over an in-memory table. */
+static int
+mem_loader(const char *name, bool angle, char **ret_text, size_t *ret_len,
+    void *arg)
+{
+	const struct memfile *m = arg;
+
+	(void)angle;
+	for (; m->name != NULL; m++) {
+		if (strcmp(m->name, name) == 0) {
+			*ret_text = strdup(m->text);
+			*ret_len = strlen(m->text);
+			return *ret_text ? 0 : -ENOMEM;
+		}
+	}
+	return -ENOENT;
+}
+
+/* A loader reading the host's /etc/apparmor.d; a directory is the
+ * concatenation of its files, as the parser reads it. */
+static int
+read_all(const char *path, char **ret_text, size_t *ret_len)
+{
+	struct stat st;
+	char *buf;
+	FILE *f;
+
+	if (stat(path, &st) != 0)
+		return -ENOENT;
+	if (S_ISDIR(st.st_mode)) {
+		struct dirent **ents;
+		size_t len = 0;
+		int n;
+
+		if ((n = scandir(path, &ents, NULL, alphasort)) < 0)
+			return -EIO;
+		buf = calloc(1, 1);
+		for (int i = 0; i < n; i++) {
+			char sub[4096], *t;
+			size_t tl;
+
+			snprintf(sub, sizeof(sub), "%s/%s", path, ents[i]->d_name);
+			if (ents[i]->d_name[0] != '.' && buf != NULL &&
+			    stat(sub, &st) == 0 && S_ISREG(st.st_mode) &&
+			    read_all(sub, &t, &tl) == 0) {
+				char *nb = realloc(buf, len + tl + 2);
+
+				if (nb != NULL) {
+					buf = nb;
+					memcpy(buf + len, t, tl);
+					len += tl;
+					buf[len++] = '\n';
+					buf[len] = '\0';
+				}
+				free(t);
+			}
+			free(ents[i]);
+		}
+		free(ents);
+		if (buf == NULL)
+			return -ENOMEM;
+		*ret_text = buf;
+		*ret_len = len;
+		return 0;
+	}
+	if ((f = fopen(path, "re")) == NULL)
+		return -ENOENT;
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	if (fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
+		fclose(f);
+		free(buf);
+		return -EIO;
+	}
+	fclose(f);
+	buf[st.st_size] = '\0';
+	*ret_text = buf;
+	*ret_len = (size_t)st.st_size;
+	return 0;
+}
+
+static int
+host_loader(const char *name, bool angle, char **ret_text, size_t *ret_len,
+    void *arg)
+{
+	char path[4096];
+
+	(void)angle;
+	(void)arg;
+	snprintf(path, sizeof(path), "/etc/apparmor.d/%s", name);
+	return read_all(path, ret_text, ret_len);
+}
+
+static struct access
+acc(enum access_class cls, const char *f0, const char *f1, uint64_t mask)
+{
+	struct access a;
+
+	memset(&a, 0, sizeof(a));
+	a.cls = cls;
+	for (int i = 0; i < ACCESS_NFIELDS; i++)
+		a.f[i] = "";
+	a.f[0] = f0 ? f0 : "";
+	a.f[1] = f1 ? f1 : "";
+	a.mask = mask;
+	return a;
+}
+
+/* apparmor_parser -QK on a text: 0 accepted, 1 refused, -1 unavailable. */
+static int
+parser_accepts(const char *text)
+{
+	const char *parser = getenv("AALEARN_PARSER");
+	char tmpl[] = "/tmp/aalearn-test-XXXXXX";
+	char cmd[8192];
+	int fd, st;
+
+	if (parser == NULL)
+		parser = access("/sbin/apparmor_parser", X_OK) == 0 ?
+		    "/sbin/apparmor_parser" : "/usr/sbin/apparmor_parser";
+	if (access(parser, X_OK) != 0)
+		return -1;
+	if ((fd = mkstemp(tmpl)) < 0)
+		return -1;
+	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text)) {
+		close(fd);
+		unlink(tmpl);
+		return -1;
+	}
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "%s -QK %s >/dev/null 2>&1", parser, tmpl);
+	st = system(cmd);
+	unlink(tmpl);
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 1;
+}
+
+static const char sample[] =
+	"# a comment { with a brace\n"
+	"include <tunables/global>\n"
+	"@{APPDIR} = /srv/app /opt/app\n"
+	"@{APPDIR} += /usr/lib/app\n"
+	"\n"
+	"profile shop /usr/bin/shop flags=(attach_disconnected, complain) {\n"
+	"  #include <abstractions/base>\n"
+	"  include if exists <local/shop>\n"
+	"  /usr/{lib,lib64}/shop/** mr,\n"
+	"  \"/srv/my data/\" r,\n"
+	"  owner @{APPDIR}/cache/* rwk, # trailing comment\n"
+	"  deny /etc/shadow r,\n"
+	"  capability net_bind_service setuid,\n"
+	"  network inet stream,\n"
+	"  signal (receive) set=(term, kill) peer=unconfined,\n"
+	"  dbus send bus=system path=/org/x\n"
+	"       interface=org.x.I member=Go peer=(label=unconfined),\n"
+	"  /usr/bin/helper cx,\n"
+	"  profile /usr/bin/helper {\n"
+	"    /etc/helper.conf r,\n"
+	"  }\n"
+	"  ^hat {\n"
+	"    /var/hat r,\n"
+	"  }\n"
+	"}\n"
+	"/usr/bin/other {\n"
+	"  /etc/other r,\n"
+	"}\n";
+
+/* ---- parsing */
+
+static void
+parse_structure(void **state)
+{
+	struct profile_file *pf = NULL;
+	const struct profile_block *b, *c, *h, *o;
+
+	(void)state;
+	assert_int_equal(profile_parse(sample, strlen(sample), &pf), 0);
+	assert_int_equal(pf->nblocks, 4);
+	assert_int_equal(pf->nincludes, 1);
+	assert_string_equal(pf->includes[0].name, "tunables/global");
+	assert_true(pf->includes[0].angle);
+	assert_int_equal(pf->nvars, 1);
+	assert_string_equal(pf->vars[0].name, "APPDIR");
+	assert_int_equal(pf->vars[0].nvalues, 3);
+	assert_string_equal(pf->vars[0].values[2], "/usr/lib/app");
+
+	b = profile_find(pf, "shop");
+	assert_non_null(b);
+	assert_string_equal(b->attach, "/usr/bin/shop");
+	assert_int_equal(b->mode, PROFILE_MODE_COMPLAIN);
+	assert_int_equal(b->nincludes, 2);
+	assert_string_equal(b->includes[0].name, "abstractions/base");
+	assert_false(b->includes[0].if_exists);
+	assert_true(b->includes[1].if_exists);
+	assert_string_equal(profile_local_include(pf, "shop"), "local/shop");
+	assert_null(profile_local_include(pf, "/usr/bin/other"));
+	/* 9 rules of its own; the child's and the hat's are theirs */
+	assert_int_equal(b->nrules, 9);
+	assert_int_equal(b->rules[0].cls, ACCESS_FILE);
+	assert_string_equal(b->rules[0].f[0], "/usr/{lib,lib64}/shop/**");
+	assert_string_equal(b->rules[1].f[0], "/srv/my data/");
+	assert_true(b->rules[2].owner);
+	assert_true(b->rules[3].deny);
+	assert_int_equal(b->rules[4].cls, ACCESS_CAPABILITY);
+	assert_int_equal(b->rules[5].cls, ACCESS_NETWORK);
+	assert_int_equal(b->rules[6].cls, ACCESS_SIGNAL);
+	assert_int_equal(b->rules[7].cls, ACCESS_DBUS);
+	assert_string_equal(b->rules[7].f[3], "Go");
+	assert_string_equal(b->rules[7].f[4], "unconfined");
+	assert_string_equal(b->rules[8].exec_mode, "cx");
+	/* the rule spanning two lines starts on its first */
+	assert_int_equal(b->rules[7].line, 16);
+
+	/* "p//child": the child here is named by its path */
+	c = profile_find(pf, "shop///usr/bin/helper");
+	assert_non_null(c);
+	assert_int_equal(c->nrules, 1);
+	h = profile_find(pf, "shop//hat");
+	assert_non_null(h);
+	assert_true(h->hat);
+	assert_string_equal(h->rules[0].f[0], "/var/hat");
+	o = profile_find(pf, "/usr/bin/other");
+	assert_non_null(o);
+	assert_int_equal(o->mode, PROFILE_MODE_ENFORCE);
+	assert_int_equal(o->parent, -1);
+	/* offsets: the body runs from after '{' to the closing brace */
+	assert_int_equal(sample[b->body_end], '}');
+	assert_int_equal(sample[b->body_start - 1], '{');
+	assert_memory_equal(sample + b->header_start, "profile shop", 12);
+	profile_file_free(pf);
+}
+
+static void
+parse_errors(void **state)
+{
+	struct profile_file *pf = (struct profile_file *)0x1;
+	static const char *const bad[] = {
+		"profile a {\n /x r,\n",
+		"/x r,\n}\n",
+		"profile a {\n /x r,\n}}\n",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(profile_parse(bad[i], strlen(bad[i]), &pf),
+		    -EINVAL);
+		assert_ptr_equal(pf, (struct profile_file *)0x1);
+	}
+	/* an embedded NUL is not profile text */
+	assert_int_equal(profile_parse("a\0b", 3, &pf), -EINVAL);
+}
+
+/* Abstractions and local files: bare rules at the top level. */
+static void
+parse_top_level_rules(void **state)
+{
+	static const char t[] = "  /etc/passwd r,\n"
+	    "  include <abstractions/nis>\n"
+	    "  network inet dgram,\n";
+	struct profile_file *pf;
+
+	(void)state;
+	assert_int_equal(profile_parse(t, strlen(t), &pf), 0);
+	assert_int_equal(pf->nblocks, 0);
+	assert_int_equal(pf->nrules, 2);
+	assert_int_equal(pf->nincludes, 1);
+	profile_file_free(pf);
+}
+
+/* ---- policy */
+
+static struct memfile files[] = {
+	{ "tunables/global", "include <tunables/proc>\n@{HOME}=/home/*/ /root/\n" },
+	{ "tunables/proc", "@{PROC}=/proc/\n@{pid}={[1-9],[1-9][0-9],[1-9][0-9][0-9]}\n" },
+	{ "abstractions/base", "  /etc/ld.so.cache r,\n  @{PROC}/@{pid}/maps r,\n" },
+	{ "local/shop", "  /srv/local/** r,\n" },
+	{ NULL, NULL },
+};
+
+static void
+policy_files(void **state)
+{
+	struct policy *pol = NULL;
+	struct access a;
+
+	(void)state;
+	assert_int_equal(policy_load(sample, strlen(sample), "shop",
+	    mem_loader, files, &pol), 0);
+	/* own rule with alternation and ** */
+	a = acc(ACCESS_FILE, "/usr/lib64/shop/x/y.so", NULL, MASK_MMAP | MASK_READ);
+	assert_true(policy_allows(pol, &a));
+	a.mask |= MASK_WRITE;
+	assert_false(policy_allows(pol, &a));
+	assert_int_equal(policy_allowed(pol, &a), MASK_MMAP | MASK_READ);
+	/* quoted name with a space */
+	a = acc(ACCESS_FILE, "/srv/my data/", NULL, MASK_READ);
+	assert_true(policy_allows(pol, &a));
+	/* a variable of the file, extended by += */
+	a = acc(ACCESS_FILE, "/usr/lib/app/cache/x", NULL, MASK_WRITE | MASK_LOCK);
+	assert_true(policy_allows(pol, &a));
+	/* owner rule: not for a file owned by someone else */
+	a.mask |= MASK_NOT_OWNER;
+	assert_false(policy_allows(pol, &a));
+	/* w implies create and delete; append too */
+	a = acc(ACCESS_FILE, "/srv/app/cache/y", NULL, MASK_CREATE | MASK_DELETE |
+	    MASK_APPEND);
+	assert_true(policy_allows(pol, &a));
+	/* * does not cross / */
+	a = acc(ACCESS_FILE, "/srv/app/cache/y/z", NULL, MASK_READ);
+	assert_false(policy_allows(pol, &a));
+	/* abstraction through include, and its variables from tunables */
+	a = acc(ACCESS_FILE, "/proc/42/maps", NULL, MASK_READ);
+	assert_true(policy_allows(pol, &a));
+	a = acc(ACCESS_FILE, "/proc/4242/maps", NULL, MASK_READ);
+	assert_false(policy_allows(pol, &a));	/* @{pid} here is 1..999 */
+	a = acc(ACCESS_FILE, "/proc/self/maps", NULL, MASK_READ);
+	assert_false(policy_allows(pol, &a));
+	/* local include */
+	a = acc(ACCESS_FILE, "/srv/local/a/b", NULL, MASK_READ);
+	assert_true(policy_allows(pol, &a));
+	/* deny wins, and is reported */
+	a = acc(ACCESS_FILE, "/etc/shadow", NULL, MASK_READ);
+	assert_false(policy_allows(pol, &a));
+	assert_true(policy_denies(pol, &a));
+	a = acc(ACCESS_FILE, "/etc/passwd", NULL, MASK_READ);
+	assert_false(policy_allows(pol, &a));
+	assert_false(policy_denies(pol, &a));
+	/* the child's and hat's rules are not the parent's */
+	a = acc(ACCESS_FILE, "/etc/helper.conf", NULL, MASK_READ);
+	assert_false(policy_allows(pol, &a));
+	a = acc(ACCESS_EXEC, "/usr/bin/helper", "", MASK_EXEC);
+	assert_true(policy_allows(pol, &a));
+	assert_true(policy_has_child(pol, "/usr/bin/helper"));
+	assert_true(policy_has_child(pol, "/usr/bin/other"));
+	assert_false(policy_has_child(pol, "/usr/bin/none"));
+	/* host variables added later */
+	a = acc(ACCESS_FILE, "/home/bob/x", NULL, MASK_READ);
+	assert_false(policy_allows(pol, &a));
+	assert_int_equal(policy_add_rule(pol, "@{HOME}/x r,", NULL, NULL), 0);
+	assert_true(policy_allows(pol, &a));
+	a = acc(ACCESS_FILE, "/home/bob/sub/x", NULL, MASK_READ);
+	assert_false(policy_allows(pol, &a));
+	policy_free(pol);
+
+	/* the child profile by its full name */
+	assert_int_equal(policy_load(sample, strlen(sample),
+	    "shop///usr/bin/helper", mem_loader, files, &pol), 0);
+	a = acc(ACCESS_FILE, "/etc/helper.conf", NULL, MASK_READ);
+	assert_true(policy_allows(pol, &a));
+	policy_free(pol);
+	assert_int_equal(policy_load(sample, strlen(sample), "nope",
+	    mem_loader, files, &pol), -ENOENT);
+	/* a required include that is missing */
+	assert_int_equal(policy_load(sample, strlen(sample), "shop",
+	    mem_loader, (files + 3), &pol), -ENOENT);
+}
+
+static void
+policy_other_classes(void **state)
+{
+	struct policy *pol = NULL;
+	struct access a;
+
+	(void)state;
+	assert_int_equal(policy_load(sample, strlen(sample), "shop",
+	    mem_loader, files, &pol), 0);
+	a = acc(ACCESS_CAPABILITY, "setuid", NULL, 0);
+	assert_true(policy_allows(pol, &a));
+	a = acc(ACCESS_CAPABILITY, "sys_admin", NULL, 0);
+	assert_false(policy_allows(pol, &a));
+	a = acc(ACCESS_NETWORK, "inet", "stream", MASK_CONNECT);
+	a.f[2] = "6";
+	assert_true(policy_allows(pol, &a));
+	a.f[0] = "inet6";
+	assert_false(policy_allows(pol, &a));
+	a = acc(ACCESS_SIGNAL, "term", "unconfined", MASK_RECEIVE);
+	assert_true(policy_allows(pol, &a));
+	a.mask = MASK_SEND;
+	assert_false(policy_allows(pol, &a));
+	a = acc(ACCESS_SIGNAL, "hup", "unconfined", MASK_RECEIVE);
+	assert_false(policy_allows(pol, &a));
+	a = acc(ACCESS_SIGNAL, "term", "other", MASK_RECEIVE);
+	assert_false(policy_allows(pol, &a));
+	a = acc(ACCESS_DBUS, "system", "/org/x", MASK_SEND);
+	a.f[2] = "org.x.I";
+	a.f[3] = "Go";
+	a.f[4] = "unconfined";
+	assert_true(policy_allows(pol, &a));
+	a.f[3] = "Stop";
+	assert_false(policy_allows(pol, &a));
+	policy_free(pol);
+
+	/* the remaining classes, one rule each */
+	{
+		static const char t[] =
+		    "profile p {\n"
+		    "  unix (connect, send) type=stream peer=(addr=@sock),\n"
+		    "  ptrace (read) peer=other,\n"
+		    "  mount fstype=tmpfs -> /mnt/**,\n"
+		    "  umount /mnt/a/,\n"
+		    "  pivot_root oldroot=/old/ /new/,\n"
+		    "  change_profile -> q,\n"
+		    "  userns create,\n"
+		    "  io_uring sqpoll,\n"
+		    "  mqueue (read, write) type=posix /q1,\n"
+		    "  /bin/x ix,\n"
+		    "  link /a -> /b,\n"
+		    "}\n";
+
+		assert_int_equal(policy_load(t, strlen(t), "p", NULL, NULL,
+		    &pol), 0);
+		a = acc(ACCESS_UNIX, "stream", "", MASK_CONNECT);
+		a.f[2] = "@sock";
+		assert_true(policy_allows(pol, &a));
+		a.f[2] = "@other";
+		assert_false(policy_allows(pol, &a));
+		a = acc(ACCESS_PTRACE, "other", NULL, MASK_READ);
+		assert_true(policy_allows(pol, &a));
+		a.mask = MASK_TRACE;
+		assert_false(policy_allows(pol, &a));
+		a = acc(ACCESS_MOUNT, "mount", "tmpfs", 0);
+		a.f[2] = "tmpfs";
+		a.f[3] = "/mnt/x/";
+		assert_true(policy_allows(pol, &a));
+		a.f[1] = "ext4";
+		assert_false(policy_allows(pol, &a));
+		a = acc(ACCESS_MOUNT, "umount", "", 0);
+		a.f[3] = "/mnt/a/";
+		assert_true(policy_allows(pol, &a));
+		a.f[3] = "/mnt/b/";
+		assert_false(policy_allows(pol, &a));
+		a = acc(ACCESS_MOUNT, "pivot_root", "", 0);
+		a.f[2] = "/old/";
+		a.f[3] = "/new/";
+		assert_true(policy_allows(pol, &a));
+		a = acc(ACCESS_CHANGE_PROFILE, "q", NULL, 0);
+		assert_true(policy_allows(pol, &a));
+		a = acc(ACCESS_CHANGE_PROFILE, "r", NULL, 0);
+		assert_false(policy_allows(pol, &a));
+		a = acc(ACCESS_USERNS, "create", NULL, MASK_CREATE);
+		assert_true(policy_allows(pol, &a));
+		a = acc(ACCESS_IO_URING, "sqpoll", NULL, MASK_SQPOLL);
+		assert_true(policy_allows(pol, &a));
+		a.mask = MASK_OVERRIDE_CREDS;
+		assert_false(policy_allows(pol, &a));
+		a = acc(ACCESS_MQUEUE, "/q1", "posix", MASK_READ);
+		assert_true(policy_allows(pol, &a));
+		a.f[0] = "/q2";
+		assert_false(policy_allows(pol, &a));
+		a = acc(ACCESS_EXEC, "/bin/x", "", MASK_EXEC);
+		assert_true(policy_allows(pol, &a));
+		a = acc(ACCESS_FILE, "/a", "/b", MASK_LINK);
+		assert_true(policy_allows(pol, &a));
+		a = acc(ACCESS_FILE, "/a", "/c", MASK_LINK);
+		assert_false(policy_allows(pol, &a));
+		policy_free(pol);
+	}
+}
+
+/* The host's real abstractions (Debian 12's apparmor package). */
+static void
+policy_host_abstractions(void **state)
+{
+	static const char t[] = "include <tunables/global>\n"
+	    "profile p {\n  include <abstractions/nameservice>\n}\n";
+	struct policy *pol;
+	struct access a;
+
+	(void)state;
+	if (access("/etc/apparmor.d/abstractions/nameservice", R_OK) != 0)
+		skip();
+	assert_int_equal(policy_load(t, strlen(t), "p", host_loader, NULL,
+	    &pol), 0);
+	a = acc(ACCESS_FILE, "/etc/passwd", NULL, MASK_READ);
+	assert_true(policy_allows(pol, &a));
+	a = acc(ACCESS_FILE, "/etc/nsswitch.conf", NULL, MASK_READ);
+	assert_true(policy_allows(pol, &a));
+	a = acc(ACCESS_FILE, "/etc/shadow", NULL, MASK_READ);
+	assert_false(policy_allows(pol, &a));
+	a = acc(ACCESS_FILE, "/etc/passwd", NULL, MASK_WRITE);
+	assert_false(policy_allows(pol, &a));
+	assert_non_null(policy_var(pol, "PROC", NULL));
+	policy_free(pol);
+}
+
+/* ---- aalearn's block */
+
+static void
+block_insert_and_keep_outside(void **state)
+{
+	const char *rules[] = { "/srv/a r,", "capability chown," };
+	const struct profile_block *b;
+	struct profile_file *pf;
+	char *out = NULL, *out2 = NULL, **got = NULL;
+	size_t len, len2, end;
+
+	(void)state;
+	assert_int_equal(profile_add_rules(sample, strlen(sample), "shop",
+	    rules, 2, &out, &len), 0);
+	assert_int_equal(strlen(out), len);
+	/* Everything before and after the inserted lines is unchanged. */
+	assert_int_equal(profile_parse(sample, strlen(sample), &pf), 0);
+	b = profile_find(pf, "shop");
+	end = b->body_end;
+	while (end > 0 && sample[end - 1] != '\n')
+		end--;
+	assert_memory_equal(out, sample, end);
+	assert_string_equal(out + len - (strlen(sample) - end), sample + end);
+	assert_non_null(strstr(out, "  " PROFILE_BLOCK_BEGIN "\n"
+	    "  /srv/a r,\n  capability chown,\n  " PROFILE_BLOCK_END "\n}\n"
+	    "/usr/bin/other {"));
+	profile_file_free(pf);
+
+	/* the new text parses, the block's rules are read back */
+	assert_int_equal(profile_block_rules(out, len, "shop", &got), 0);
+	assert_string_equal(got[0], "/srv/a r,");
+	assert_string_equal(got[1], "capability chown,");
+	assert_null(got[2]);
+	profile_strv_free(got);
+
+	/* adding the same again changes nothing; a new one is appended */
+	assert_int_equal(profile_add_rules(out, len, "shop", rules, 2, &out2,
+	    &len2), 0);
+	assert_string_equal(out, out2);
+	free(out2);
+	{
+		const char *more[] = { "/srv/b w," };
+
+		assert_int_equal(profile_add_rules(out, len, "shop", more, 1,
+		    &out2, &len2), 0);
+		assert_int_equal(profile_block_rules(out2, len2, "shop", &got),
+		    0);
+		assert_string_equal(got[2], "/srv/b w,");
+		profile_strv_free(got);
+		free(out2);
+		/* set: exactly these */
+		assert_int_equal(profile_set_rules(out, len, "shop", more, 1,
+		    &out2, &len2), 0);
+		assert_int_equal(profile_block_rules(out2, len2, "shop", &got),
+		    0);
+		assert_string_equal(got[0], "/srv/b w,");
+		assert_null(got[1]);
+		profile_strv_free(got);
+		free(out2);
+		/* set to nothing keeps empty markers; outside unchanged */
+		assert_int_equal(profile_set_rules(out, len, "shop", NULL, 0,
+		    &out2, &len2), 0);
+		assert_int_equal(profile_block_rules(out2, len2, "shop", &got),
+		    0);
+		assert_null(got[0]);
+		profile_strv_free(got);
+		free(out2);
+	}
+	/* the child gets its own block, the parent's stays */
+	{
+		const char *c[] = { "/etc/c r," };
+		struct policy *pol;
+		struct access a = acc(ACCESS_FILE, "/etc/c", NULL, MASK_READ);
+
+		assert_int_equal(profile_add_rules(out, len,
+		    "shop///usr/bin/helper", c, 1, &out2, &len2), 0);
+		assert_int_equal(policy_load(out2, len2,
+		    "shop///usr/bin/helper", NULL, NULL, &pol), -ENOENT);
+		/* (the parent includes need a loader) */
+		assert_int_equal(policy_load(out2, len2,
+		    "shop///usr/bin/helper", mem_loader, files, &pol), 0);
+		assert_true(policy_allows(pol, &a));
+		policy_free(pol);
+		assert_int_equal(policy_load(out2, len2, "shop", mem_loader,
+		    files, &pol), 0);
+		assert_false(policy_allows(pol, &a));
+		a.f[0] = "/srv/a";
+		assert_true(policy_allows(pol, &a));
+		policy_free(pol);
+		free(out2);
+	}
+	free(out);
+	assert_int_equal(profile_add_rules(sample, strlen(sample), "nope",
+	    rules, 1, &out, &len), -ENOENT);
+}
+
+static void
+block_local_file(void **state)
+{
+	const char *rules[] = { "/srv/x r," };
+	static const char local[] = "# Site-specific additions\n  /opt/y r,";
+	char *out, **got;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(profile_add_rules("", 0, NULL, rules, 1, &out, &len), 0);
+	assert_string_equal(out, PROFILE_BLOCK_BEGIN "\n/srv/x r,\n"
+	    PROFILE_BLOCK_END "\n");
+	free(out);
+	assert_int_equal(profile_add_rules(local, strlen(local), NULL, rules,
+	    1, &out, &len), 0);
+	assert_memory_equal(out, local, strlen(local));
+	assert_int_equal(out[strlen(local)], '\n');
+	assert_int_equal(profile_block_rules(out, len, NULL, &got), 0);
+	assert_string_equal(got[0], "/srv/x r,");
+	assert_null(got[1]);
+	profile_strv_free(got);
+	free(out);
+}
+
+static void
+block_refuses_hostile_rules(void **state)
+{
+	static const char *const bad[] = {
+		"/x r,\n/etc/shadow r,",	/* a second line */
+		"/x r, /etc/shadow r,",		/* a second statement */
+		"/x r",				/* no comma */
+		"/x r, # c",			/* a comment after it */
+		"}",
+		"/x r,}",
+		"",
+		" /x r,",
+		"@{x}=/",
+		"include <a> /etc/shadow r,",
+		"\"/x r,",			/* unterminated quote */
+	};
+	char *out = (char *)0x1;
+	size_t len;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *r[] = { bad[i] };
+
+		assert_int_equal(profile_add_rules(sample, strlen(sample),
+		    "shop", r, 1, &out, &len), -EINVAL);
+		assert_ptr_equal(out, (char *)0x1);
+	}
+	{
+		const char *ok[] = { "\"/tmp/a b, c\" r,",
+		    "include <abstractions/nameservice>" };
+
+		assert_int_equal(profile_add_rules(sample, strlen(sample),
+		    "shop", ok, 2, &out, &len), 0);
+		free(out);
+	}
+}
+
+/* ---- mode */
+
+static void
+mode_flags(void **state)
+{
+	static const char plain[] = "profile p /usr/bin/p {\n  /x r,\n}\n";
+	static const char other[] = "profile p flags=(attach_disconnected,complain) {\n}\n";
+	struct profile_file *pf;
+	char *out, *out2;
+	size_t len, len2;
+
+	(void)state;
+	assert_int_equal(profile_set_mode(plain, strlen(plain), "p",
+	    PROFILE_MODE_COMPLAIN, &out, &len), 0);
+	assert_string_equal(out,
+	    "profile p /usr/bin/p flags=(complain) {\n  /x r,\n}\n");
+	assert_int_equal(profile_set_mode(out, len, "p", PROFILE_MODE_ENFORCE,
+	    &out2, &len2), 0);
+	assert_string_equal(out2, "profile p /usr/bin/p {\n  /x r,\n}\n");
+	free(out);
+	free(out2);
+	assert_int_equal(profile_set_mode(other, strlen(other), "p",
+	    PROFILE_MODE_ENFORCE, &out, &len), 0);
+	assert_string_equal(out, "profile p flags=(attach_disconnected) {\n}\n");
+	assert_int_equal(profile_parse(out, len, &pf), 0);
+	assert_int_equal(profile_find(pf, "p")->mode, PROFILE_MODE_ENFORCE);
+	profile_file_free(pf);
+	free(out);
+	assert_int_equal(profile_set_mode(other, strlen(other), "p",
+	    PROFILE_MODE_COMPLAIN, &out, &len), 0);
+	assert_string_equal(out, other);
+	free(out);
+	/* the child's flags, not the parent's */
+	assert_int_equal(profile_set_mode(sample, strlen(sample),
+	    "shop///usr/bin/helper", PROFILE_MODE_COMPLAIN, &out, &len), 0);
+	assert_non_null(strstr(out, "profile /usr/bin/helper flags=(complain) {"));
+	assert_non_null(strstr(out, "flags=(attach_disconnected, complain) {"));
+	free(out);
+	assert_int_equal(profile_set_mode(sample, strlen(sample), "shop",
+	    PROFILE_MODE_ENFORCE, &out, &len), 0);
+	assert_non_null(strstr(out, "flags=(attach_disconnected) {"));
+	assert_int_equal(parser_accepts(out) == 1, 0);
+	free(out);
+}
+
+/* ---- template */
+
+static void
+container_template(void **state)
+{
+	static const char *const runtimes[] = { "docker", "containerd",
+	    "cri-o", "podman" };
+	struct profile_file *pf;
+	const struct profile_block *b;
+	char *out;
+	size_t len;
+
+	(void)state;
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(profile_container_template("web-1",
+		    runtimes[i], &out, &len), 0);
+		assert_int_equal(profile_parse(out, len, &pf), 0);
+		b = profile_find(pf, "web-1");
+		assert_non_null(b);
+		assert_int_equal(b->mode, PROFILE_MODE_COMPLAIN);
+		assert_string_equal(b->includes[0].name, "abstractions/base");
+		for (size_t k = 0; k < b->nrules; k++) {
+			const struct profile_rule *r = &b->rules[k];
+
+			/* no blanket allow of a whole class */
+			if (!r->deny) {
+				assert_false(r->cls == ACCESS_FILE && r->f[0] == NULL);
+				assert_false(r->cls == ACCESS_NETWORK && r->f[0] == NULL);
+				assert_false(r->cls == ACCESS_CAPABILITY && r->f[0] == NULL);
+			}
+		}
+		profile_file_free(pf);
+		if (access("/etc/apparmor.d/tunables/global", R_OK) == 0)
+			assert_int_equal(parser_accepts(out) == 1, 0);
+		free(out);
+	}
+	/* what the template denies, through the policy */
+	{
+		struct policy *pol;
+		struct access a;
+
+		assert_int_equal(profile_container_template("c", NULL, &out,
+		    &len), 0);
+		if (access("/etc/apparmor.d/tunables/global", R_OK) == 0) {
+			assert_int_equal(policy_load(out, len, "c", host_loader,
+			    NULL, &pol), 0);
+			a = acc(ACCESS_FILE, "/proc/sysrq-trigger", NULL, MASK_WRITE);
+			assert_true(policy_denies(pol, &a));
+			a = acc(ACCESS_FILE, "/proc/sys/kernel/core_pattern", NULL,
+			    MASK_WRITE);
+			assert_true(policy_denies(pol, &a));
+			a = acc(ACCESS_FILE, "/proc/12/attr/current", NULL, MASK_WRITE);
+			assert_false(policy_denies(pol, &a));
+			a = acc(ACCESS_FILE, "/sys/kernel/mm/x", NULL, MASK_WRITE);
+			assert_true(policy_denies(pol, &a));
+			a = acc(ACCESS_FILE, "/sys/fs/cgroup/x", NULL, MASK_WRITE);
+			assert_false(policy_denies(pol, &a));
+			a = acc(ACCESS_FILE, "/sys/kernel/security/x", NULL, MASK_READ);
+			assert_true(policy_denies(pol, &a));
+			a = acc(ACCESS_MOUNT, "mount", "tmpfs", 0);
+			assert_true(policy_denies(pol, &a));
+			a = acc(ACCESS_SIGNAL, "term", "runc", MASK_RECEIVE);
+			assert_true(policy_allows(pol, &a));
+			a = acc(ACCESS_SIGNAL, "term", "runc", MASK_SEND);
+			assert_false(policy_allows(pol, &a));
+			a = acc(ACCESS_FILE, "/etc/hostname", NULL, MASK_WRITE);
+			assert_false(policy_allows(pol, &a));
+			policy_free(pol);
+		}
+		free(out);
+	}
+	assert_int_equal(profile_container_template("a b", NULL, &out, &len),
+	    -EINVAL);
+	assert_int_equal(profile_container_template("x{", NULL, &out, &len),
+	    -EINVAL);
+	assert_int_equal(profile_container_template("ok", "lxc", &out, &len),
+	    -EINVAL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(parse_structure),
+		cmocka_unit_test(parse_errors),
+		cmocka_unit_test(parse_top_level_rules),
+		cmocka_unit_test(policy_files),
+		cmocka_unit_test(policy_other_classes),
+		cmocka_unit_test(policy_host_abstractions),
+		cmocka_unit_test(block_insert_and_keep_outside),
+		cmocka_unit_test(block_local_file),
+		cmocka_unit_test(block_refuses_hostile_rules),
+		cmocka_unit_test(mode_flags),
+		cmocka_unit_test(container_template),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
