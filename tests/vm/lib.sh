@@ -201,6 +201,7 @@ vm_initrd()
 	cp "$VM_LIB_DIR/guest-init.sh" "$stage/init"
 	cp "$VM_LIB_DIR/guest-lib.sh" "$stage/etc/aalearn-vm.sh"
 	cp "$VM_LIB_DIR/guest-ctr.sh" "$stage/etc/aalearn-ctr.sh"
+	cp "$VM_LIB_DIR/guest-aalearn.sh" "$stage/etc/aalearn-learn.sh"
 	mkdir -p "$stage/etc/aalearn-ctr"
 	cp "$VM_LIB_DIR/ctr/config.json.in" "$stage/etc/aalearn-ctr/"
 	cp "$script" "$stage/scenario.sh"
