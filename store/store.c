@@ -33,11 +33,11 @@ enum stmt_id {
 	S_PROFILE_ID,
 	S_PROFILE_INSERT,
 	S_PROFILE_SET,
-	S_PROFILE_CAPCHECK,
 	S_PROFILE_NEW_OBS,
 	S_PROFILE_OVERFLOW,
 	S_PROFILE_LIST,
 	S_CONTAINER_UPSERT,
+	S_CONTAINER_LIST,
 	S_OBS_UPDATE,
 	S_OBS_INSERT,
 	S_OBS_LIST,
@@ -67,10 +67,11 @@ static const char *const stmt_sql[S_COUNT] = {
 	    "VALUES (?1, coalesce(?2, x''), coalesce(?3, x'')) "
 	    "ON CONFLICT(name) DO UPDATE SET "
 	    "mode = coalesce(?2, mode), file = coalesce(?3, file)",
-	[S_PROFILE_CAPCHECK] = "SELECT observations FROM profiles WHERE id = ?1",
+	/* Counts a new distinct observation unless the cap ?3 is reached. */
 	[S_PROFILE_NEW_OBS] =
 	    "UPDATE profiles SET observations = observations + 1, "
-	    "last_new_ms = max(last_new_ms, ?2) WHERE id = ?1",
+	    "last_new_ms = max(last_new_ms, ?2) "
+	    "WHERE id = ?1 AND observations < ?3",
 	[S_PROFILE_OVERFLOW] =
 	    "UPDATE profiles SET overflow = overflow + ?2 WHERE id = ?1",
 	[S_PROFILE_LIST] =
@@ -84,14 +85,19 @@ static const char *const stmt_sql[S_COUNT] = {
 	    "INSERT INTO containers(runtime, cid, pod_uid, first_ms, last_ms) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5) "
 	    "ON CONFLICT(runtime, cid) DO UPDATE SET "
-	    "pod_uid = coalesce(excluded.pod_uid, pod_uid), "
-	    "first_ms = min(first_ms, excluded.first_ms), "
+	    "pod_uid = coalesce(pod_uid, excluded.pod_uid), "
+	    "first_ms = CASE WHEN first_ms = 0 THEN excluded.first_ms "
+	    "  WHEN excluded.first_ms = 0 THEN first_ms "
+	    "  ELSE min(first_ms, excluded.first_ms) END, "
 	    "last_ms = max(last_ms, excluded.last_ms) "
-	    "RETURNING id",
+	    "RETURNING id, first_ms, last_ms, pod_uid",
 	/*
 	 * first_ms 0 means "not known": it neither wins nor loses against a
 	 * known time.
 	 */
+	[S_CONTAINER_LIST] =
+	    "SELECT runtime, cid, pod_uid, first_ms, last_ms FROM containers "
+	    "WHERE length(cid) > 0 ORDER BY runtime, cid",
 	[S_OBS_UPDATE] =
 	    "UPDATE observations SET mask = mask | ?10, "
 	    "allowed = allowed + ?11, denied = denied + ?12, "
@@ -205,8 +211,11 @@ static const char *const migrations[] = {
 	"  first_ms INTEGER NOT NULL,"
 	"  last_ms INTEGER NOT NULL,"
 	"  UNIQUE (runtime, cid));"
+	/*
+	 * Keyed by the access itself, stored once (no rowid and a second
+	 * copy of the key in a UNIQUE index).
+	 */
 	"CREATE TABLE observations ("
-	"  id INTEGER PRIMARY KEY,"
 	"  profile_id INTEGER NOT NULL REFERENCES profiles(id),"
 	"  container_id INTEGER NOT NULL REFERENCES containers(id),"
 	"  cls INTEGER NOT NULL,"
@@ -221,8 +230,8 @@ static const char *const migrations[] = {
 	"  sample_pid INTEGER NOT NULL,"
 	"  sample_comm BLOB,"
 	"  sample_exe BLOB,"
-	"  UNIQUE (profile_id, container_id, cls, f0, f1, f2, f3, f4, f5));"
-	"CREATE INDEX observations_container ON observations(container_id);"
+	"  PRIMARY KEY (profile_id, container_id, cls, f0, f1, f2, f3, f4, f5)"
+	") WITHOUT ROWID;"
 	"CREATE TABLE checkpoints ("
 	"  source BLOB PRIMARY KEY NOT NULL,"
 	"  position BLOB NOT NULL,"
@@ -257,8 +266,27 @@ static const char *const migrations[] = {
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
+/*
+ * Row ids of profiles and containers, so that a put does not look them up
+ * every time.  Direct-mapped and small: a miss only costs the look-up.
+ * Rows are never deleted and container first/last only widen, so an entry
+ * stays true once committed; everything is forgotten on rollback, which
+ * may undo rows made in the batch.
+ */
+#define CACHE_SLOTS 64
+
+struct cache_entry {
+	char	*key;		/* profile name, or runtime NUL id */
+	size_t	 keylen;
+	int64_t	 id;
+	int64_t	 first_ms, last_ms;	/* containers: the range stored */
+	int	 has_pod;
+};
+
 struct store {
 	sqlite3 *db;
+	struct cache_entry profiles[CACHE_SLOTS];
+	struct cache_entry containers[CACHE_SLOTS];
 	sqlite3_stmt *stmt[S_COUNT];
 	int	 readonly;
 	int	 in_tx;
@@ -389,6 +417,68 @@ exec_sql(struct store *st, const char *sql)
 	return errno_from_sqlite(sqlite3_exec(st->db, sql, NULL, NULL, NULL));
 }
 
+/* ------------------------------------------------------------------ cache */
+
+static uint32_t
+hash_bytes(const char *p, size_t len)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static void
+cache_clear(struct cache_entry *c)
+{
+	int i;
+
+	for (i = 0; i < CACHE_SLOTS; i++) {
+		free(c[i].key);
+		memset(&c[i], 0, sizeof(c[i]));
+	}
+}
+
+static struct cache_entry *
+cache_find(struct cache_entry *c, const char *key, size_t len)
+{
+	struct cache_entry *e = &c[hash_bytes(key, len) % CACHE_SLOTS];
+
+	if (e->key != NULL && e->keylen == len && memcmp(e->key, key, len) == 0)
+		return e;
+	return NULL;
+}
+
+/* Remember key -> id; on failure to allocate just do not remember. */
+static struct cache_entry *
+cache_put(struct cache_entry *c, const char *key, size_t len, int64_t id)
+{
+	struct cache_entry *e = &c[hash_bytes(key, len) % CACHE_SLOTS];
+	char *k = malloc(len + 1);
+
+	if (k == NULL)
+		return NULL;
+	memcpy(k, key, len);
+	k[len] = '\0';
+	free(e->key);
+	memset(e, 0, sizeof(*e));
+	e->key = k;
+	e->keylen = len;
+	e->id = id;
+	return e;
+}
+
+static void
+cache_forget(struct store *st)
+{
+	cache_clear(st->profiles);
+	cache_clear(st->containers);
+}
+
 /* ------------------------------------------------------------ transactions */
 
 /*
@@ -422,6 +512,7 @@ store_rollback(struct store *st)
 	if (!sqlite3_get_autocommit(st->db))
 		(void)exec_sql(st, "ROLLBACK");
 	st->in_tx = 0;
+	cache_forget(st);
 }
 
 int
@@ -851,6 +942,7 @@ store_close(struct store *st)
 	store_rollback(st);
 	for (i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
+	cache_forget(st);
 	sqlite3_close(st->db);
 	free(st);
 }
@@ -919,9 +1011,15 @@ store_check_integrity(struct store *st)
 static int
 profile_id(struct store *st, const char *name, int64_t *ret_id)
 {
+	struct cache_entry *e;
 	sqlite3_stmt *s;
+	size_t len = strlen(name);
 	int r = 0, rc;
 
+	if ((e = cache_find(st->profiles, name, len)) != NULL) {
+		*ret_id = e->id;
+		return 0;
+	}
 	s = stmt_get(st, S_PROFILE_ID, &r);
 	if (s == NULL)
 		return r;
@@ -930,6 +1028,7 @@ profile_id(struct store *st, const char *name, int64_t *ret_id)
 	if (rc == SQLITE_ROW) {
 		*ret_id = sqlite3_column_int64(s, 0);
 		stmt_done(s);
+		cache_put(st->profiles, name, len, *ret_id);
 		return 0;
 	}
 	stmt_done(s);
@@ -943,6 +1042,7 @@ profile_id(struct store *st, const char *name, int64_t *ret_id)
 	if (r < 0)
 		return r;
 	*ret_id = sqlite3_last_insert_rowid(st->db);
+	cache_put(st->profiles, name, len, *ret_id);
 	return 0;
 }
 
@@ -1028,34 +1128,88 @@ static int
 container_id(struct store *st, const struct observation *o, int64_t *ret_id)
 {
 	const struct container *c = &o->container;
+	const char *runtime = "", *id = "", *pod = NULL;
+	struct cache_entry *e;
 	sqlite3_stmt *s;
+	char stackkey[160], *key = stackkey;
+	size_t rlen, ilen, len;
 	int r = 0, rc;
 
+	if (c->id != NULL && *c->id != '\0') {
+		runtime = c->runtime != NULL ? c->runtime : "";
+		id = c->id;
+		if (c->pod_uid != NULL && *c->pod_uid != '\0')
+			pod = c->pod_uid;
+	}	/* else the host */
+	rlen = strlen(runtime);
+	ilen = strlen(id);
+	len = rlen + 1 + ilen;
+	if (len >= sizeof(stackkey) && (key = malloc(len + 1)) == NULL)
+		return -ENOMEM;
+	memcpy(key, runtime, rlen + 1);
+	memcpy(key + rlen + 1, id, ilen + 1);
+
+	/* Nothing to widen or fill in: no need to write. */
+	e = cache_find(st->containers, key, len);
+	if (e != NULL && (o->first_ms == 0 || (e->first_ms != 0 &&
+	    o->first_ms >= e->first_ms)) && o->last_ms <= e->last_ms &&
+	    (pod == NULL || e->has_pod)) {
+		*ret_id = e->id;
+		goto out;
+	}
 	s = stmt_get(st, S_CONTAINER_UPSERT, &r);
 	if (s == NULL)
-		return r;
-	if (c->id == NULL || *c->id == '\0') {
-		/* The host. */
-		bind_str(s, 1, "");
-		bind_str(s, 2, "");
-		sqlite3_bind_null(s, 3);
-	} else {
-		bind_str(s, 1, c->runtime);
-		bind_str(s, 2, c->id);
-		if (c->pod_uid != NULL && *c->pod_uid != '\0')
-			bind_str(s, 3, c->pod_uid);
-		else
-			sqlite3_bind_null(s, 3);
-	}
+		goto out;
+	bind_str(s, 1, runtime);
+	bind_str(s, 2, id);
+	bind_str_or_null(s, 3, pod);
 	sqlite3_bind_int64(s, 4, o->first_ms);
 	sqlite3_bind_int64(s, 5, o->last_ms);
 	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
+	if (rc == SQLITE_ROW) {
 		*ret_id = sqlite3_column_int64(s, 0);
+		e = cache_put(st->containers, key, len, *ret_id);
+		if (e != NULL) {
+			e->first_ms = sqlite3_column_int64(s, 1);
+			e->last_ms = sqlite3_column_int64(s, 2);
+			e->has_pod = sqlite3_column_type(s, 3) != SQLITE_NULL;
+		}
+	}
 	stmt_done(s);
-	if (rc == SQLITE_ROW)
-		return 0;
-	return rc == SQLITE_DONE ? -EIO : errno_from_sqlite(rc);
+	if (rc != SQLITE_ROW)
+		r = rc == SQLITE_DONE ? -EIO : errno_from_sqlite(rc);
+out:
+	if (key != stackkey)
+		free(key);
+	return r;
+}
+
+int
+store_list_containers(struct store *st, store_container_cb cb, void *arg)
+{
+	struct container_info ci;
+	sqlite3_stmt *s;
+	int rc, r = 0, n = 0;
+
+	s = stmt_get(st, S_CONTAINER_LIST, &r);
+	if (s == NULL)
+		return r;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&ci, 0, sizeof(ci));
+		ci.runtime = col_str_empty(s, 0);
+		ci.id = col_str_empty(s, 1);
+		ci.pod_uid = col_str(s, 2);
+		ci.first_ms = sqlite3_column_int64(s, 3);
+		ci.last_ms = sqlite3_column_int64(s, 4);
+		n++;
+		r = cb(&ci, arg);
+		if (r != 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = errno_from_sqlite(rc);
+	stmt_done(s);
+	return r != 0 ? r : n;
 }
 
 static void
@@ -1080,8 +1234,8 @@ static int
 put_observation(struct store *st, const struct observation *o)
 {
 	sqlite3_stmt *s;
-	int64_t pid = 0, cid = 0, have;
-	int r = 0, rc;
+	int64_t pid = 0, cid = 0;
+	int r = 0;
 
 	r = profile_id(st, o->profile, &pid);
 	if (r < 0)
@@ -1101,17 +1255,18 @@ put_observation(struct store *st, const struct observation *o)
 	if (sqlite3_changes(st->db) > 0)
 		return 0;
 
-	/* A new distinct key: within the cap? */
-	s = stmt_get(st, S_PROFILE_CAPCHECK, &r);
+	/* A new distinct key: counted unless the profile is at its cap. */
+	s = stmt_get(st, S_PROFILE_NEW_OBS, &r);
 	if (s == NULL)
 		return r;
 	sqlite3_bind_int64(s, 1, pid);
-	rc = sqlite3_step(s);
-	have = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-	stmt_done(s);
-	if (rc != SQLITE_ROW)
-		return rc == SQLITE_DONE ? -EIO : errno_from_sqlite(rc);
-	if ((uint64_t)have >= st->cap) {
+	sqlite3_bind_int64(s, 2, o->first_ms);
+	sqlite3_bind_int64(s, 3, st->cap > INT64_MAX ? INT64_MAX :
+	    (int64_t)st->cap);
+	r = stmt_exec(s);
+	if (r < 0)
+		return r;
+	if (sqlite3_changes(st->db) == 0) {
 		s = stmt_get(st, S_PROFILE_OVERFLOW, &r);
 		if (s == NULL)
 			return r;
@@ -1129,14 +1284,6 @@ put_observation(struct store *st, const struct observation *o)
 	sqlite3_bind_int64(s, 16, o->sample_pid);
 	bind_str_or_null(s, 17, o->sample_comm);
 	bind_str_or_null(s, 18, o->sample_exe);
-	r = stmt_exec(s);
-	if (r < 0)
-		return r;
-	s = stmt_get(st, S_PROFILE_NEW_OBS, &r);
-	if (s == NULL)
-		return r;
-	sqlite3_bind_int64(s, 1, pid);
-	sqlite3_bind_int64(s, 2, o->first_ms);
 	return stmt_exec(s);
 }
 

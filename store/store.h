@@ -118,6 +118,17 @@ int store_set_profile(struct store *, const char *name, const char *mode,
 /* Observations dropped for one profile since the start. */
 int store_add_overflow(struct store *, const char *profile, uint64_t n);
 
+/* A container seen in any observation (the host is not listed). */
+struct container_info {
+	const char *runtime;
+	const char *id;
+	const char *pod_uid;		/* NULL when not known */
+	int64_t	 first_ms, last_ms;	/* over every observation in it */
+};
+typedef int (*store_container_cb)(const struct container_info *, void *arg);
+/* Ordered by runtime, then id. */
+int store_list_containers(struct store *, store_container_cb, void *arg);
+
 typedef int (*store_observation_cb)(const struct observation *, void *arg);
 /* All observations of a profile; container NULL for all, "" for the host only. */
 int store_list_observations(struct store *, const char *profile,

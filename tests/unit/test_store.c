@@ -470,6 +470,191 @@ containers_and_host(void **state)
 	assert_int_equal(list_obs(st, "nosuch", NULL, &g), 0);
 }
 
+struct got_cont {
+	int	 n;
+	char	*runtime[8], *id[8], *pod[8];
+	int64_t	 first[8], last[8];
+};
+
+static int
+collect_cont(const struct container_info *ci, void *arg)
+{
+	struct got_cont *g = arg;
+	int k = g->n++;
+
+	assert_true(k < 8);
+	g->runtime[k] = strdup(ci->runtime);
+	g->id[k] = strdup(ci->id);
+	g->pod[k] = dup_or_null(ci->pod_uid);
+	g->first[k] = ci->first_ms;
+	g->last[k] = ci->last_ms;
+	return 0;
+}
+
+static void
+got_cont_free(struct got_cont *g)
+{
+	int k;
+
+	for (k = 0; k < g->n; k++) {
+		free(g->runtime[k]);
+		free(g->id[k]);
+		free(g->pod[k]);
+	}
+	memset(g, 0, sizeof(*g));
+}
+
+static int
+list_cont(struct store *st, struct got_cont *g)
+{
+	memset(g, 0, sizeof(*g));
+	return store_list_containers(st, collect_cont, g);
+}
+
+static void
+containers_widen(void **state)
+{
+	struct store *st = ST(state);
+	struct observation o = obs("p", "/a");
+	struct got_cont g;
+	int i;
+
+	o.first_ms = 0;		/* unknown */
+	o.last_ms = 0;
+	assert_int_equal(store_put_observation(st, &o), 0);	/* host */
+	o.container.runtime = "docker";
+	o.container.id = "d1";
+	assert_int_equal(store_put_observation(st, &o), 0);
+	assert_int_equal(store_begin(st), 0);
+	/* Several puts within and across batches, out of order. */
+	for (i = 0; i < 3; i++) {
+		o.first_ms = 200 + i;
+		o.last_ms = 300 - i;
+		assert_int_equal(store_put_observation(st, &o), 0);
+	}
+	o.first_ms = 100;
+	o.last_ms = 150;
+	o.access.f[0] = "/b";
+	assert_int_equal(store_put_observation(st, &o), 0);
+	assert_int_equal(store_commit(st), 0);
+	o.first_ms = 0;
+	o.last_ms = 400;
+	o.container.pod_uid = "pod-x";
+	assert_int_equal(store_put_observation(st, &o), 0);
+	o.container.pod_uid = "pod-y";	/* the first known is kept */
+	assert_int_equal(store_put_observation(st, &o), 0);
+	o.container.runtime = "cri-o";
+	o.container.id = "e2";
+	o.container.pod_uid = NULL;
+	o.first_ms = o.last_ms = 50;
+	assert_int_equal(store_put_observation(st, &o), 0);
+
+	assert_int_equal(list_cont(st, &g), 2);
+	assert_string_equal(g.runtime[0], "cri-o");
+	assert_string_equal(g.id[0], "e2");
+	assert_null(g.pod[0]);
+	assert_int_equal(g.first[0], 50);
+	assert_int_equal(g.last[0], 50);
+	assert_string_equal(g.runtime[1], "docker");
+	assert_string_equal(g.id[1], "d1");
+	assert_string_equal(g.pod[1], "pod-x");
+	assert_int_equal(g.first[1], 100);
+	assert_int_equal(g.last[1], 400);
+	got_cont_free(&g);
+}
+
+/*
+ * A batch rolled back forgets the profiles and containers it made, also in
+ * what the store remembers of them: the next put must not reuse their ids,
+ * which the next new rows get.
+ */
+static void
+rollback_forgets_new_rows(void **state)
+{
+	struct store *st = ST(state);
+	struct observation o = obs("x", "/a");
+	struct got_obs g;
+	struct got_prof gp;
+	struct got_cont gc;
+	int k;
+
+	o.container.runtime = "docker";
+	o.container.id = "cx";
+	o.first_ms = o.last_ms = 10;
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_put_observation(st, &o), 0);
+	store_rollback(st);
+	/* These now get the rows ids "x" and "cx" had. */
+	assert_int_equal(store_set_profile(st, "y", NULL, NULL), 0);
+	o = obs("y", "/y");
+	o.container.runtime = "docker";
+	o.container.id = "cy";
+	o.first_ms = o.last_ms = 20;
+	assert_int_equal(store_put_observation(st, &o), 0);
+
+	o = obs("x", "/a");
+	o.container.runtime = "docker";
+	o.container.id = "cx";
+	o.first_ms = o.last_ms = 10;
+	assert_int_equal(store_put_observation(st, &o), 0);
+	assert_int_equal(list_obs(st, "x", NULL, &g), 1);
+	assert_string_equal(g.o[0].id, "cx");
+	assert_string_equal(g.o[0].f[0], "/a");
+	got_obs_free(&g);
+	assert_int_equal(list_obs(st, "y", NULL, &g), 1);
+	assert_string_equal(g.o[0].id, "cy");
+	got_obs_free(&g);
+	assert_int_equal(list_prof(st, &gp), 2);
+	k = find_prof(&gp, "x");
+	assert_int_equal(gp.p[k].observations, 1);
+	got_prof_free(&gp);
+	assert_int_equal(list_cont(st, &gc), 2);
+	assert_int_equal(gc.first[0], 10);
+	assert_int_equal(gc.first[1], 20);
+	got_cont_free(&gc);
+	assert_int_equal(store_check_integrity(st), 0);
+}
+
+/* Many profiles and containers: more than any cache of them holds. */
+static void
+many_profiles_and_containers(void **state)
+{
+	struct store *st = ST(state);
+	char prof[32], cid[32], path[32];
+	struct observation o;
+	struct got_prof gp;
+	struct got_obs g;
+	int i, round, k;
+
+	for (round = 0; round < 2; round++) {
+		assert_int_equal(store_begin(st), 0);
+		for (i = 0; i < 500; i++) {
+			snprintf(prof, sizeof(prof), "prof-%d", i % 200);
+			snprintf(cid, sizeof(cid), "c-%d", i % 300);
+			snprintf(path, sizeof(path), "/f/%d", i);
+			o = obs(prof, path);
+			o.container.runtime = "docker";
+			o.container.id = cid;
+			assert_int_equal(store_put_observation(st, &o), 0);
+		}
+		assert_int_equal(store_commit(st), 0);
+	}
+	memset(&gp, 0, sizeof(gp));
+	for (i = 0; i < 200; i++) {
+		snprintf(prof, sizeof(prof), "prof-%d", i);
+		assert_int_equal(list_obs(st, prof, NULL, &g), i < 100 ? 3 : 2);
+		for (k = 0; k < g.n; k++) {
+			int n = atoi(g.o[k].f[0] + 3);
+
+			assert_int_equal(n % 200, i);
+			snprintf(cid, sizeof(cid), "c-%d", n % 300);
+			assert_string_equal(g.o[k].id, cid);
+			assert_int_equal(g.o[k].allowed, 2);
+		}
+		got_obs_free(&g);
+	}
+}
+
 static void
 cap_counts_overflow(void **state)
 {
@@ -1108,7 +1293,7 @@ raw_int(const char *path, const char *sql)
 static void
 newer_schema_refused(void **state)
 {
-	char dir[64], path[128], err[512], want[32];
+	char dir[64], path[128], err[512], want[64];
 	struct store *st;
 	int newer = store_schema_version() + 1;
 
@@ -1267,6 +1452,9 @@ main(void)
 		BOTH(every_key_part_counts),
 		BOTH(hostile_bytes_round_trip),
 		BOTH(containers_and_host),
+		BOTH(containers_widen),
+		BOTH(rollback_forgets_new_rows),
+		BOTH(many_profiles_and_containers),
 		BOTH(cap_counts_overflow),
 		BOTH(default_cap),
 		BOTH(bad_observations),
