@@ -1944,6 +1944,7 @@ struct policy {
 	char	**names;	/* includes loaded, and child profiles */
 	size_t	 nnames, capnames;
 	size_t	 nfiles;
+	size_t	 nvarsets;	/* changes to vars, to know when to recompile */
 };
 
 static int
@@ -2057,6 +2058,7 @@ policy_var_put(struct policy *pol, const char *name, const char *value,
 	memcpy(buf, value, n + 1);
 	while (n > 1 && buf[n - 1] == '/')
 		buf[--n] = '\0';
+	pol->nvarsets++;
 	return replace ? aare_vars_set(pol->vars, name, buf) :
 	    aare_vars_add(pol->vars, name, buf);
 }
@@ -2219,19 +2221,23 @@ int
 policy_add_rule(struct policy *pol, const char *rule, profile_loader loader,
     void *arg)
 {
-	size_t n, before;
+	size_t n, before, vars_before;
 	int rc;
 
 	if (pol == NULL || rule == NULL)
 		return -EINVAL;
 	n = strlen(rule);
 	before = pol->nrules;
+	vars_before = pol->nvarsets;
 	if ((rc = policy_load_file(pol, rule, n, NULL, loader, arg, 0)) < 0)
 		return rc;
-	for (size_t i = before; i < pol->nrules; i++)
-		prule_compile(pol, &pol->rules[i]);
-	if (pol->nrules == before && strstr(rule, "@{") != NULL)
-		policy_recompile(pol);	/* it may have set a variable */
+	/* An include may have brought variables that earlier rules use. */
+	if (pol->nvarsets != vars_before) {
+		policy_recompile(pol);
+	} else {
+		for (size_t i = before; i < pol->nrules; i++)
+			prule_compile(pol, &pol->rules[i]);
+	}
 	return 0;
 }
 

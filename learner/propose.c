@@ -1110,7 +1110,8 @@ step_exact(struct ctx *c)
 			a.mask &= ~MASK_EXEC_MODES;
 			a.mask |= exec_mode(c, o);
 		}
-		n = rule_format(&a, 0, buf, RULE_LINE_MAX, &reason);
+		n = rule_format(&a, c->opt->new_syntax ? RULE_NEW_SYNTAX : 0,
+		    buf, RULE_LINE_MAX, &reason);
 		if (n > 0) {
 			/* An identical rule from another key: merge into it. */
 			p = NULL;
