@@ -758,6 +758,9 @@ struct propose_options {
 	unsigned glob_threshold;	/* distinct siblings before a glob; 0 = 3 */
 	bool	 container;		/* exec defaults to ix */
 	bool	 no_abstractions;	/* never propose an include */
+	/* AppArmor 4 rules (userns, io_uring, mqueue, network permissions):
+	 * off for Debian 12's apparmor_parser 3.0.8, which refuses them. */
+	bool	 new_syntax;
 	/* Abstractions to consider ("abstractions/nameservice"); NULL = a
 	 * built-in list of narrow ones.  Loaded through loader. */
 	const char *const *abstractions;
