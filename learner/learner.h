@@ -77,8 +77,8 @@ struct record {
 	const char *name2;		/* name2= or target= */
 	const char *target;		/* target= (exec/change_profile target label) */
 	const char *requested;		/* requested_mask= or requested= */
-	const char *denied;		/* denied_mask= or denied= */
-	const char *mask;		/* mask= of D-Bus records: the access asked for */
+	const char *denied;		/* denied_mask=, denied=, or else a D-Bus record's mask= */
+	const char *mask;		/* mask= of D-Bus records (also in denied) */
 	const char *comm;		/* comm= (task name) */
 	const char *info;
 	const char *attribute;
@@ -104,7 +104,10 @@ struct record {
 	char	 buf[16384];		/* storage for the strings above */
 };
 
-/* Longest line record_parse() accepts; longer ones are RECORD_MALFORMED. */
+/*
+ * Longest line record_parse() accepts; longer ones are RECORD_MALFORMED when
+ * they mention apparmor, else RECORD_NOT_APPARMOR.
+ */
 #define RECORD_LINE_MAX 16000
 
 /*
@@ -532,6 +535,14 @@ int rule_quote_name(const char *name, char *buf, size_t len,
 
 /* f[0] (the path / name) already is an AARE pattern, not a literal name. */
 #define RULE_PATTERN		0x1u
+/*
+ * Allow AppArmor 4 syntax that apparmor_parser 3.0.8 refuses: network
+ * permissions ("network (send) inet stream,"), userns, io_uring and mqueue
+ * rules.  Without it those classes give -EOPNOTSUPP, and network rules
+ * carry no permission list (3.0.8's grammar has none: the narrowest rule it
+ * takes is "network FAMILY TYPE,").
+ */
+#define RULE_NEW_SYNTAX		0x2u
 
 /*
  * One rule line for an access, without indentation or newline, ending in
@@ -540,7 +551,11 @@ int rule_quote_name(const char *name, char *buf, size_t len,
  * Every name taken from the access is escaped as rule_quote_name() does;
  * with RULE_PATTERN, f[0] is written as given (checked with aare_compile and
  * quoted if it holds a space).  Returns the length, -EINVAL (+ reason) when
- * the access cannot be written as an exact rule, -ENOSPC.
+ * the access cannot be written as an exact rule, -EOPNOTSUPP when only the
+ * newer syntax can say it, -ENOSPC.  Owner: file and exec rules get the
+ * `owner` qualifier unless MASK_NOT_OWNER is set.  A link with a target
+ * (f[1]) becomes "link A -> B,"; exec with px/cx and a target label that
+ * is not a null profile becomes "/path px -> target,".
  */
 int rule_format(const struct access *a, unsigned flags, char *buf, size_t len,
     const char **ret_reason);

@@ -541,6 +541,12 @@ finish(struct record *r)
 		r->capability = record_capability_number(r->capname);
 	if (r->member == NULL && r->dbus_method != NULL)
 		r->member = r->dbus_method;
+	/*
+	 * D-Bus logs one mask=, in complain mode as in enforce mode: what the
+	 * policy did not grant, which is what denied_mask= says elsewhere.
+	 */
+	if (r->denied == NULL)
+		r->denied = r->mask;
 	return 0;
 }
 

@@ -9,7 +9,7 @@
  * compares the two texts line by line.  The mapping from our model to the
  * harness's labels lives in print_like_harness() and follows the corpus
  * README (which labels are printed when, protocol numbers as names, error as
- * its absolute value, D-Bus mask= shown as the denied mask, a USER_AVC's exe=
+ * its absolute value, a USER_AVC's exe=
  * shown as the command, a record that is not key=value shown with its type as
  * operation and its text as info).
  */
@@ -164,7 +164,7 @@ print_like_harness(struct out *o, const char *file, enum record_result res,
 		    r->msec, (long long)r->serial);
 	str_line(o, "Operation", op);
 	str_line(o, "Mask", r->requested);
-	str_line(o, "Denied Mask", r->denied != NULL ? r->denied : r->mask);
+	str_line(o, "Denied Mask", r->denied);
 	if (r->fsuid != -1)
 		out_add(o, "fsuid: %ld\n", r->fsuid);
 	if (r->ouid != -1)
@@ -473,6 +473,7 @@ user_avc(void **state)
 	assert_string_equal(r->interface, "org.freedesktop.DBus");
 	assert_string_equal(r->member, "Hello");
 	assert_string_equal(r->mask, "send");
+	assert_string_equal(r->denied, "send");
 	assert_string_equal(record_request_mask(r), "send");
 	assert_null(r->requested);
 	assert_string_equal(r->name, "org.freedesktop.DBus");
