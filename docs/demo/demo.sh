@@ -17,6 +17,11 @@ trap 'rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM
 mkdir "$tmp/profiles"
 cp "$here/profile/shop-worker" "$tmp/profiles/"
+# The profile includes the abstractions and tunables of the apparmor
+# package: read (never written) from the host, copied next to it.
+for d in abi abstractions tunables; do
+	[ -d "/etc/apparmor.d/$d" ] && cp -R "/etc/apparmor.d/$d" "$tmp/profiles/"
+done
 AALEARN_DB=$tmp/aalearn.db
 AALEARN_PROFILE_DIR=$tmp/profiles
 export AALEARN_DB AALEARN_PROFILE_DIR

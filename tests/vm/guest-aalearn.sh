@@ -2,7 +2,8 @@
 # (busybox sh).  Sourced after /etc/aalearn-vm.sh.
 export AALEARN_DB=${AALEARN_DB:-/var/lib/aalearn/aalearn.db}
 export AALEARN_PROFILE_DIR=${AALEARN_PROFILE_DIR:-/etc/apparmor.d}
-mkdir -p /var/lib/aalearn /etc/aalearn "$AALEARN_PROFILE_DIR"
+mkdir -p /etc/aalearn "$AALEARN_PROFILE_DIR"
+mkdir -p -m 0700 "$(dirname "$AALEARN_DB")"
 
 # learn_conf FILE SOURCES: a daemon config reading SOURCES (netlink, kmsg)
 # and flushing often, so that a test does not wait for the default second.
