@@ -36,6 +36,7 @@ enum stmt_id {
 	S_PROFILE_NEW_OBS,
 	S_PROFILE_OVERFLOW,
 	S_PROFILE_LIST,
+	S_CONTAINER_FIND,
 	S_CONTAINER_UPSERT,
 	S_CONTAINER_LIST,
 	S_OBS_UPDATE,
@@ -81,6 +82,9 @@ static const char *const stmt_sql[S_COUNT] = {
 	    " JOIN containers c ON c.id = o.container_id "
 	    " WHERE o.profile_id = p.id AND length(c.cid) > 0) "
 	    "FROM profiles p ORDER BY p.name",
+	[S_CONTAINER_FIND] =
+	    "SELECT id, first_ms, last_ms, pod_uid FROM containers "
+	    "WHERE runtime = ?1 AND cid = ?2",
 	[S_CONTAINER_UPSERT] =
 	    "INSERT INTO containers(runtime, cid, pod_uid, first_ms, last_ms) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5) "
@@ -1124,8 +1128,25 @@ store_list_profiles(struct store *st, store_profile_cb cb, void *arg)
 
 /* ----------------------------------------------------------- observations */
 
+static void
+cache_container_row(struct cache_entry *e, sqlite3_stmt *s)
+{
+	if (e == NULL)
+		return;
+	e->first_ms = sqlite3_column_int64(s, 1);
+	e->last_ms = sqlite3_column_int64(s, 2);
+	e->has_pod = sqlite3_column_type(s, 3) != SQLITE_NULL;
+}
+
+/*
+ * The container's row id, its first/last seen widened to the observation's
+ * and its pod uid filled in.  A container not stored yet is made only when
+ * create is set, else -ENOENT: an observation the cap drops must not leave
+ * a container row behind (a flood of short-lived containers would).
+ */
 static int
-container_id(struct store *st, const struct observation *o, int64_t *ret_id)
+container_id(struct store *st, const struct observation *o, int create,
+    int64_t *ret_id)
 {
 	const struct container *c = &o->container;
 	const char *runtime = "", *id = "", *pod = NULL;
@@ -1149,8 +1170,30 @@ container_id(struct store *st, const struct observation *o, int64_t *ret_id)
 	memcpy(key, runtime, rlen + 1);
 	memcpy(key + rlen + 1, id, ilen + 1);
 
-	/* Nothing to widen or fill in: no need to write. */
 	e = cache_find(st->containers, key, len);
+	if (e == NULL) {
+		s = stmt_get(st, S_CONTAINER_FIND, &r);
+		if (s == NULL)
+			goto out;
+		bind_str(s, 1, runtime);
+		bind_str(s, 2, id);
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			e = cache_put(st->containers, key, len,
+			    sqlite3_column_int64(s, 0));
+			cache_container_row(e, s);
+			if (e == NULL)
+				r = -ENOMEM;
+		} else if (rc == SQLITE_DONE) {
+			r = create ? 0 : -ENOENT;
+		} else {
+			r = errno_from_sqlite(rc);
+		}
+		stmt_done(s);
+		if (r < 0 || (e == NULL && !create))
+			goto out;
+	}
+	/* Nothing to widen or fill in: no need to write. */
 	if (e != NULL && (o->first_ms == 0 || (e->first_ms != 0 &&
 	    o->first_ms >= e->first_ms)) && o->last_ms <= e->last_ms &&
 	    (pod == NULL || e->has_pod)) {
@@ -1169,11 +1212,7 @@ container_id(struct store *st, const struct observation *o, int64_t *ret_id)
 	if (rc == SQLITE_ROW) {
 		*ret_id = sqlite3_column_int64(s, 0);
 		e = cache_put(st->containers, key, len, *ret_id);
-		if (e != NULL) {
-			e->first_ms = sqlite3_column_int64(s, 1);
-			e->last_ms = sqlite3_column_int64(s, 2);
-			e->has_pod = sqlite3_column_type(s, 3) != SQLITE_NULL;
-		}
+		cache_container_row(e, s);
 	}
 	stmt_done(s);
 	if (rc != SQLITE_ROW)
@@ -1235,25 +1274,27 @@ put_observation(struct store *st, const struct observation *o)
 {
 	sqlite3_stmt *s;
 	int64_t pid = 0, cid = 0;
-	int r = 0;
+	int r = 0, have_container = 0;
 
 	r = profile_id(st, o->profile, &pid);
 	if (r < 0)
 		return r;
-	r = container_id(st, o, &cid);
-	if (r < 0)
+	r = container_id(st, o, 0, &cid);
+	if (r < 0 && r != -ENOENT)
 		return r;
-
-	/* Most puts are of keys already known: try the update first. */
-	s = stmt_get(st, S_OBS_UPDATE, &r);
-	if (s == NULL)
-		return r;
-	bind_obs_key(s, pid, cid, o);
-	r = stmt_exec(s);
-	if (r < 0)
-		return r;
-	if (sqlite3_changes(st->db) > 0)
-		return 0;
+	if (r == 0) {
+		/* Most puts are of keys already known: try the update first. */
+		s = stmt_get(st, S_OBS_UPDATE, &r);
+		if (s == NULL)
+			return r;
+		bind_obs_key(s, pid, cid, o);
+		r = stmt_exec(s);
+		if (r < 0)
+			return r;
+		if (sqlite3_changes(st->db) > 0)
+			return 0;
+		have_container = 1;
+	}
 
 	/* A new distinct key: counted unless the profile is at its cap. */
 	s = stmt_get(st, S_PROFILE_NEW_OBS, &r);
@@ -1274,6 +1315,11 @@ put_observation(struct store *st, const struct observation *o)
 		sqlite3_bind_int64(s, 2, 1);
 		r = stmt_exec(s);
 		return r < 0 ? r : 1;
+	}
+	if (!have_container) {
+		r = container_id(st, o, 1, &cid);
+		if (r < 0)
+			return r;
 	}
 
 	s = stmt_get(st, S_OBS_INSERT, &r);

@@ -704,6 +704,26 @@ cap_counts_overflow(void **state)
 	assert_int_equal(gp.p[k].overflow, 4);
 	got_prof_free(&gp);
 
+	/* Dropped observations leave no container behind. */
+	{
+		struct got_cont gc;
+		char cid[16];
+
+		for (i = 0; i < 20; i++) {
+			snprintf(cid, sizeof(cid), "flood-%d", i);
+			o = obs("p", "/f0");
+			o.container.runtime = "docker";
+			o.container.id = cid;
+			assert_int_equal(store_put_observation(st, &o), 1);
+		}
+		assert_int_equal(list_cont(st, &gc), 0);
+		got_cont_free(&gc);
+		assert_int_equal(list_prof(st, &gp), 3);
+		k = find_prof(&gp, "p");
+		assert_int_equal(gp.p[k].overflow, 2 + 10 + 20);
+		got_prof_free(&gp);
+	}
+
 	/* Raising the cap lets new keys in again. */
 	store_set_cap(st, 4);
 	o = obs("p", "/f4");
