@@ -24,8 +24,13 @@
 
 struct jslot {
 	struct record	 r;
-	int		 done;
 	char		 exe[EXE_MAX];
+};
+
+/* Kept apart from the 20 KiB slots: every feed looks at all of them. */
+struct jmeta {
+	int64_t		 epoch, serial;
+	int		 done;
 };
 
 struct join {
@@ -34,11 +39,13 @@ struct join {
 	size_t		 cap;		/* window + 1 slots */
 	size_t		 head, n;	/* the queue, oldest first */
 	struct jslot	*slots;
+	struct jmeta	*meta;
 
 	/* The last SYSCALL seen, for an AVC logged after it. */
 	int		 have_last;
 	int64_t		 last_epoch, last_serial;
 	char		 last_exe[EXE_MAX];
+	size_t		 last_exe_len;
 	int		 last_has_exe;
 
 	struct join_stats stats;
@@ -59,8 +66,9 @@ join_new(size_t window)
 	j->window = window;
 	j->cap = window + 1;
 	j->slots = calloc(j->cap, sizeof(*j->slots));
-	if (j->slots == NULL) {
-		free(j);
+	j->meta = calloc(j->cap, sizeof(*j->meta));
+	if (j->slots == NULL || j->meta == NULL) {
+		join_free(j);
 		return NULL;
 	}
 	return j;
@@ -72,6 +80,7 @@ join_free(struct join *j)
 	if (j == NULL)
 		return;
 	free(j->slots);
+	free(j->meta);
 	free(j);
 }
 
@@ -99,62 +108,91 @@ hexval(int c)
 	return -1;
 }
 
-/*
- * The stamp audit(EPOCH.MSEC:SERIAL) and the type of a line or payload.
- * type: the number after "type=" before the stamp, or its name for the few
- * types we care about; 0 when there is none.  Returns the offset just past
- * the stamp's ')', or 0 when the text has no stamp.
- */
-static size_t
-parse_stamp(const char *p, size_t len, int *ret_type, int64_t *ret_epoch,
-    int64_t *ret_serial)
+/* The digits of audit(EPOCH.MSEC:SERIAL) at a ("audit(" itself skipped). */
+static int
+parse_stamp(const char *a, const char *end, int64_t *ret_epoch,
+    int64_t *ret_serial, const char **ret_body)
 {
-	const char *a, *t, *end = p + len;
 	int64_t epoch = 0, serial = 0;
-	int type = 0, digits;
+	int digits;
 
-	a = memmem(p, len, "audit(", 6);
+	for (digits = 0; a < end && *a >= '0' && *a <= '9'; a++, digits++)
+		if (digits < 18)
+			epoch = epoch * 10 + (*a - '0');
+	if (digits == 0 || a >= end || *a != '.')
+		return -1;
+	for (a++; a < end && *a >= '0' && *a <= '9'; a++)
+		;
+	if (a >= end || *a != ':')
+		return -1;
+	for (a++, digits = 0; a < end && *a >= '0' && *a <= '9'; a++, digits++)
+		if (digits < 18)
+			serial = serial * 10 + (*a - '0');
+	if (digits == 0 || a >= end || *a != ')')
+		return -1;
+	*ret_epoch = epoch;
+	*ret_serial = serial;
+	*ret_body = a + 1;
+	return 0;
+}
+
+static int
+starts(const char *p, const char *end, const char *s, size_t n)
+{
+	return (size_t)(end - p) >= n && memcmp(p, s, n) == 0;
+}
+
+/*
+ * Which event record a line is (SYSCALL, PROCTITLE, EOE; 0 for anything
+ * else, which goes to record_parse), and where "audit(" starts.  Most lines
+ * are auditd's "type=NAME msg=audit(" (perhaps after "node=X "): that shape
+ * is read in place; the others (kmsg, syslog: "type=1300 audit(") are
+ * searched for "type=" before the stamp.
+ */
+static int
+event_type(const char *p, size_t len, const char **ret_stamp)
+{
+	const char *end = p + len, *a, *t;
+	int type = 0;
+
+	if (starts(p, end, "node=", 5)) {
+		t = memchr(p, ' ', len);
+		if (t != NULL)
+			p = t + 1;
+	}
+	if (starts(p, end, "type=", 5) && p[5] >= 'A' && p[5] <= 'Z') {
+		p += 5;
+		if (starts(p, end, "SYSCALL msg=audit(", 18)) {
+			*ret_stamp = p + 18;
+			return AUDIT_TYPE_SYSCALL;
+		}
+		if (starts(p, end, "PROCTITLE msg=audit(", 20)) {
+			*ret_stamp = p + 20;
+			return AUDIT_TYPE_PROCTITLE;
+		}
+		if (starts(p, end, "EOE msg=audit(", 14)) {
+			*ret_stamp = p + 14;
+			return AUDIT_TYPE_EOE;
+		}
+		return 0;
+	}
+	a = memmem(p, (size_t)(end - p), "audit(", 6);
 	if (a == NULL)
 		return 0;
-	/* "type=" as a word before the stamp. */
 	for (t = p; (t = memmem(t, (size_t)(a - t), "type=", 5)) != NULL;
 	    t += 5) {
 		if (t != p && t[-1] != ' ')
 			continue;
 		t += 5;
-		if (t < a && *t >= '0' && *t <= '9') {
-			for (; t < a && *t >= '0' && *t <= '9'; t++)
-				if (type < 100000)
-					type = type * 10 + (*t - '0');
-		} else if (a - t >= 8 && memcmp(t, "SYSCALL ", 8) == 0)
-			type = AUDIT_TYPE_SYSCALL;
-		else if (a - t >= 10 && memcmp(t, "PROCTITLE ", 10) == 0)
-			type = AUDIT_TYPE_PROCTITLE;
-		else if (a - t >= 4 && memcmp(t, "EOE ", 4) == 0)
-			type = AUDIT_TYPE_EOE;
-		else
-			type = -1;	/* some other named type */
+		for (; t < a && *t >= '0' && *t <= '9'; t++)
+			if (type < 100000)
+				type = type * 10 + (*t - '0');
+		if (t < a && *t != ' ')
+			type = 0;
 		break;
 	}
-	a += 6;
-	for (digits = 0; a < end && *a >= '0' && *a <= '9'; a++, digits++)
-		if (digits < 18)
-			epoch = epoch * 10 + (*a - '0');
-	if (digits == 0 || a >= end || *a != '.')
-		return 0;
-	for (a++; a < end && *a >= '0' && *a <= '9'; a++)
-		;
-	if (a >= end || *a != ':')
-		return 0;
-	for (a++, digits = 0; a < end && *a >= '0' && *a <= '9'; a++, digits++)
-		if (digits < 18)
-			serial = serial * 10 + (*a - '0');
-	if (digits == 0 || a >= end || *a != ')')
-		return 0;
-	*ret_type = type;
-	*ret_epoch = epoch;
-	*ret_serial = serial;
-	return (size_t)(a + 1 - p);
+	*ret_stamp = a + 6;
+	return type;
 }
 
 int
@@ -168,68 +206,74 @@ join_syscall_exe(const char *text, size_t len, char *buf, size_t buflen)
 		return -ENOENT;
 	/*
 	 * The kernel writes an untrusted value either quoted (then it holds no
-	 * space or quote) or hex-encoded, so splitting on spaces is exact.
-	 * Enriched logs append translated fields after a 0x1d byte: stop there.
+	 * space or quote) or hex-encoded, and no value holds " exe=", so the
+	 * first " exe=" is the field.  Enriched logs append translated fields
+	 * after a 0x1d byte: the field must come before it.
 	 */
-	while (p < end) {
-		while (p < end && *p == ' ')
-			p++;
+	if (len >= 4 && memcmp(p, "exe=", 4) == 0)
 		tok = p;
-		while (p < end && *p != ' ' && *p != '\x1d')
-			p++;
-		if (p - tok >= 4 && memcmp(tok, "exe=", 4) == 0) {
-			v = tok + 4;
-			if (v < p && *v == '"') {
-				v++;
-				n = (size_t)(p - v);
-				if (n == 0 || v[n - 1] != '"')
-					return -ENOENT;
-				n--;
-				if (n == 0 || n >= buflen || memchr(v, '\0', n))
-					return -ENOENT;
-				memcpy(buf, v, n);
-				buf[n] = '\0';
-				return 0;
-			}
-			n = (size_t)(p - v);
-			if (n == 0 || n % 2 != 0 || n / 2 >= buflen)
-				return -ENOENT;
-			for (n = 0; v + 1 < p; v += 2, n++) {
-				hi = hexval((unsigned char)v[0]);
-				lo = hexval((unsigned char)v[1]);
-				if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
-					return -ENOENT;
-				buf[n] = (char)(hi << 4 | lo);
-			}
-			buf[n] = '\0';
-			return 0;
-		}
-		if (p < end && *p == '\x1d')
-			break;
+	else if ((tok = memmem(p, len, " exe=", 5)) != NULL)
+		tok++;
+	else
+		return -ENOENT;
+	if (memchr(p, '\x1d', (size_t)(tok - p)) != NULL)
+		return -ENOENT;
+	for (p = tok; p < end && *p != ' ' && *p != '\x1d'; p++)
+		;
+	v = tok + 4;
+	if (v < p && *v == '"') {
+		v++;
+		n = (size_t)(p - v);
+		if (n == 0 || v[n - 1] != '"')
+			return -ENOENT;
+		n--;
+		if (n == 0 || n >= buflen || memchr(v, '\0', n))
+			return -ENOENT;
+		memcpy(buf, v, n);
+		buf[n] = '\0';
+		return 0;
 	}
-	return -ENOENT;
+	n = (size_t)(p - v);
+	if (n == 0 || n % 2 != 0 || n / 2 >= buflen)
+		return -ENOENT;
+	for (n = 0; v + 1 < p; v += 2, n++) {
+		hi = hexval((unsigned char)v[0]);
+		lo = hexval((unsigned char)v[1]);
+		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+			return -ENOENT;
+		buf[n] = (char)(hi << 4 | lo);
+	}
+	buf[n] = '\0';
+	return 0;
 }
 
-static struct jslot *
-slot_at(struct join *j, size_t i)
+/* The ring index of the i-th record held, oldest first. */
+static size_t
+at(const struct join *j, size_t i)
 {
-	return &j->slots[(j->head + i) % j->cap];
+	size_t k = j->head + i;
+
+	return k >= j->cap ? k - j->cap : k;
 }
 
 static int
-ready(struct join *j)
+ready(const struct join *j)
 {
 	size_t i;
 
-	for (i = 0; i < j->n && slot_at(j, i)->done; i++)
+	for (i = 0; i < j->n && j->meta[at(j, i)].done; i++)
 		;
 	return (int)i;
 }
 
-static int
-same_event(const struct record *r, int64_t epoch, int64_t serial)
+static void
+give_exe(struct join *j, size_t k)
 {
-	return r->serial == serial && r->epoch == epoch;
+	struct jslot *s = &j->slots[k];
+
+	memcpy(s->exe, j->last_exe, j->last_exe_len + 1);
+	s->r.exe = s->exe;
+	j->stats.joined++;
 }
 
 /* A SYSCALL, PROCTITLE or EOE record: it completes its event. */
@@ -237,81 +281,89 @@ static void
 event_record(struct join *j, int type, int64_t epoch, int64_t serial,
     const char *text, size_t len)
 {
-	struct jslot *s;
-	size_t i;
+	struct jmeta *m;
+	size_t i, k;
 	int has_exe = 0;
 
 	if (type == AUDIT_TYPE_SYSCALL) {
 		has_exe = join_syscall_exe(text, len, j->last_exe,
 		    sizeof(j->last_exe)) == 0;
+		j->last_exe_len = has_exe ? strlen(j->last_exe) : 0;
 		j->have_last = 1;
 		j->last_epoch = epoch;
 		j->last_serial = serial;
 		j->last_has_exe = has_exe;
 	}
 	for (i = 0; i < j->n; i++) {
-		s = slot_at(j, i);
-		if (s->done || !same_event(&s->r, epoch, serial))
+		k = at(j, i);
+		m = &j->meta[k];
+		if (m->done || m->serial != serial || m->epoch != epoch)
 			continue;
-		if (has_exe) {
-			memcpy(s->exe, j->last_exe, strlen(j->last_exe) + 1);
-			s->r.exe = s->exe;
-			j->stats.joined++;
-		}
-		s->done = 1;
+		if (has_exe)
+			give_exe(j, k);
+		m->done = 1;
 	}
 }
 
-/* The record just parsed into the tail slot joins the queue. */
+/* The record just parsed into ring slot k joins the queue. */
 static void
-enqueue(struct join *j, struct jslot *s)
+enqueue(struct join *j, size_t k)
 {
-	s->done = 0;
-	if (s->r.audit_type == AUDIT_TYPE_USER_AVC || s->r.serial <= 0)
-		s->done = 1;	/* no SYSCALL will follow */
-	else if (j->have_last && same_event(&s->r, j->last_epoch, j->last_serial)) {
-		if (j->last_has_exe) {
-			memcpy(s->exe, j->last_exe, strlen(j->last_exe) + 1);
-			s->r.exe = s->exe;
-			j->stats.joined++;
-		}
-		s->done = 1;
+	const struct record *r = &j->slots[k].r;
+	struct jmeta *m = &j->meta[k];
+
+	m->epoch = r->epoch;
+	m->serial = r->serial;
+	m->done = 0;
+	if (r->audit_type == AUDIT_TYPE_USER_AVC || r->serial <= 0)
+		m->done = 1;	/* no SYSCALL will follow */
+	else if (j->have_last && r->serial == j->last_serial &&
+	    r->epoch == j->last_epoch) {
+		if (j->last_has_exe)
+			give_exe(j, k);
+		m->done = 1;
 	}
 	j->n++;
 	if (j->n > j->window)
-		slot_at(j, 0)->done = 1;
+		j->meta[at(j, 0)].done = 1;
 }
 
 static int
 feed(struct join *j, int netlink, int nltype, const char *text, size_t len)
 {
 	enum record_result rc;
-	struct jslot *s;
+	const char *stamp = NULL, *body;
+	struct record *r;
 	int64_t epoch, serial;
-	size_t off;
-	int type = 0;
+	size_t k;
+	int type;
 
 	j->stats.lines++;
 	if (j->n >= j->cap)
 		return -EBUSY;	/* the caller did not take the ready records */
-	off = parse_stamp(text, len, &type, &epoch, &serial);
-	if (netlink)
+	if (netlink) {
 		type = nltype;
-	if (off > 0 && (type == AUDIT_TYPE_SYSCALL ||
-	    type == AUDIT_TYPE_PROCTITLE || type == AUDIT_TYPE_EOE)) {
+		stamp = len >= 6 && memcmp(text, "audit(", 6) == 0 ? text + 6 : NULL;
+	} else
+		type = event_type(text, len, &stamp);
+	if ((type == AUDIT_TYPE_SYSCALL || type == AUDIT_TYPE_PROCTITLE ||
+	    type == AUDIT_TYPE_EOE) && stamp != NULL &&
+	    parse_stamp(stamp, text + len, &epoch, &serial, &body) == 0) {
 		j->stats.other++;
-		event_record(j, type, epoch, serial, text + off, len - off);
+		event_record(j, type, epoch, serial, body,
+		    (size_t)(text + len - body));
 		return ready(j);
 	}
-	s = slot_at(j, j->n);
+	k = at(j, j->n);
+	r = &j->slots[k].r;
 	if (netlink)
-		rc = record_parse_netlink(&s->r, nltype, text, len);
+		rc = record_parse_netlink(r, nltype, text, len);
 	else
-		rc = record_parse(&j->state, &s->r, text, len);
+		rc = record_parse(&j->state, r, text, len);
 	switch (rc) {
 	case RECORD_OK:
 		j->stats.records++;
-		enqueue(j, s);
+		enqueue(j, k);
 		break;
 	case RECORD_MALFORMED:
 		j->stats.malformed++;
@@ -341,16 +393,14 @@ join_netlink(struct join *j, int type, const char *payload, size_t len)
 const struct record *
 join_next(struct join *j)
 {
-	struct jslot *s;
+	size_t k;
 
-	if (j->n == 0)
+	if (j->n == 0 || !j->meta[j->head].done)
 		return NULL;
-	s = slot_at(j, 0);
-	if (!s->done)
-		return NULL;
-	j->head = (j->head + 1) % j->cap;
+	k = j->head;
+	j->head = at(j, 1);
 	j->n--;
-	return &s->r;
+	return &j->slots[k].r;
 }
 
 void
@@ -359,7 +409,7 @@ join_drain(struct join *j)
 	size_t i;
 
 	for (i = 0; i < j->n; i++)
-		slot_at(j, i)->done = 1;
+		j->meta[at(j, i)].done = 1;
 }
 
 int
