@@ -36,6 +36,13 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 /* A profile or container name the user typed: printable, bounded. */
 bool cli_name_ok(const char *name);
 
+/*
+ * A field of an access for a terminal: as text_safe(), in double quotes
+ * (inner quotes as \x22) when it holds a space, comma or quote, so that
+ * a name holding ", " reads as the one name it is.
+ */
+void cli_field(FILE *, const char *s);
+
 /* ------------------------------------------------------- profile files */
 
 /* Read a whole regular file of at most max bytes; NUL-terminated. */
@@ -63,11 +70,13 @@ const char *cli_text_mode(const char *text, const char *name);
 bool cli_kernel_has_apparmor(void);
 /*
  * Run the parser over path with one mode flag ("-QK" to check, "-r" to
- * replace in the kernel).  On failure prints what the parser said and
- * returns -EINVAL (or -errno when it could not be run).
+ * replace in the kernel), --profile-dir searched for includes after the
+ * overlay directory (when not NULL).  On failure prints what the parser
+ * said, naming path as shown (a temporary file stands for the real one),
+ * and returns -EINVAL (or -errno when it could not be run).
  */
 int cli_parser_run(struct cli *, const char *flag, const char *overlay,
-    const char *path);
+    const char *path, const char *shown);
 /*
  * Reads includes for the learner (profile_loader): relative names from
  * --profile-dir, a directory as its files concatenated.  arg: struct cli.

@@ -162,6 +162,33 @@ cli_name_ok(const char *name)
 	return true;
 }
 
+void
+cli_field(FILE *f, const char *s)
+{
+	const char *p = s;
+	char *part;
+	size_t run;
+
+	if (s[0] != '\0' && strpbrk(s, " ,\"") == NULL) {
+		text_safe(f, s);
+		return;
+	}
+	fputc('"', f);
+	while (*p != '\0') {
+		if (*p == '"') {
+			fputs("\\x22", f);
+			p++;
+			continue;
+		}
+		run = strcspn(p, "\"");
+		if ((part = strndup(p, run)) != NULL)
+			text_safe(f, part);
+		free(part);
+		p += run;
+	}
+	fputc('"', f);
+}
+
 /* ------------------------------------------------------- profile files */
 
 int
@@ -620,9 +647,42 @@ cli_kernel_has_apparmor(void)
 	return access(path, F_OK) == 0;
 }
 
+/*
+ * The parser's own words, minus its cache chatter, with the name of a
+ * temporary file replaced by the file it stands for.
+ */
+static void
+print_parser_output(char *out, const char *path, const char *shown)
+{
+	char *line = out, *nl, *hit, *p;
+	size_t pl = strlen(path);
+
+	while (*line != '\0') {
+		nl = strchr(line, '\n');
+		if (nl != NULL)
+			*nl = '\0';
+		if (*line != '\0' &&
+		    strstr(line, "Cache read/write disabled") == NULL) {
+			fputs("  ", stderr);
+			for (p = line; (hit = strstr(p, path)) != NULL;
+			    p = hit + pl) {
+				*hit = '\0';
+				text_safe(stderr, p);
+				text_safe(stderr, shown);
+				*hit = path[0];
+			}
+			text_safe(stderr, p);
+			fputc('\n', stderr);
+		}
+		if (nl == NULL)
+			break;
+		line = nl + 1;
+	}
+}
+
 int
 cli_parser_run(struct cli *cli, const char *flag, const char *overlay,
-    const char *path)
+    const char *path, const char *shown)
 {
 	posix_spawn_file_actions_t fa;
 	char *argv[] = { mut(cli->parser), mut(flag), mut("-I"),
@@ -633,6 +693,8 @@ cli_parser_run(struct cli *cli, const char *flag, const char *overlay,
 	pid_t pid;
 	int pfd[2], status, r;
 
+	if (shown == NULL)
+		shown = path;
 	/* An overlay directory is searched first: a local/ file being
 	 * written is checked in place of the one on disk. */
 	if (overlay != NULL) {
@@ -682,27 +744,10 @@ cli_parser_run(struct cli *cli, const char *flag, const char *overlay,
 		return 0;
 	if (strcmp(flag, "-r") == 0)
 		cli_error("%s could not load %s into the kernel:", cli->parser,
-		    path);
+		    shown);
 	else
-		cli_error("%s rejected %s:", cli->parser, path);
-	{
-		/* The parser's own words, minus its cache chatter. */
-		char *line = out, *nl;
-
-		while (*line != '\0') {
-			nl = strchr(line, '\n');
-			if (nl != NULL)
-				*nl = '\0';
-			if (*line != '\0' && strstr(line, "Cache read/write disabled") == NULL) {
-				fputs("  ", stderr);
-				text_safe(stderr, line);
-				fputc('\n', stderr);
-			}
-			if (nl == NULL)
-				break;
-			line = nl + 1;
-		}
-	}
+		cli_error("%s rejected %s:", cli->parser, shown);
+	print_parser_output(out, path, shown);
 	if (WIFSIGNALED(status))
 		cli_error("%s was killed by signal %d", cli->parser,
 		    WTERMSIG(status));
@@ -808,7 +853,7 @@ check_overlay(struct cli *cli, const struct cli_write *w)
 	r = write_all(fd, w->text, strlen(w->text));
 	close(fd);
 	if (r == 0)
-		r = cli_parser_run(cli, "-QK", top, w->check_main);
+		r = cli_parser_run(cli, "-QK", top, w->check_main, NULL);
 out:
 	/* Remove what was made, deepest first. */
 	if (file != NULL) {
@@ -889,12 +934,20 @@ cli_profile_write(struct cli *cli, struct store *st, const struct cli_write *w,
 	if (w->check_main != NULL)
 		r = check_overlay(cli, w);
 	else
-		r = cli_parser_run(cli, "-QK", NULL, tmp);
+		r = cli_parser_run(cli, "-QK", NULL, tmp, w->path);
 	if (r < 0) {
 		cli_error("%s left unchanged", w->path);
 		goto out;
 	}
 
+	/*
+	 * An included file that does not exist yet is kept as empty text,
+	 * which includes nothing: rolling back to it undoes the first apply.
+	 */
+	if (old == NULL && w->check_main != NULL && (old = strdup("")) == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
 	/* What is on disk now is kept unless the store has it already. */
 	if (old != NULL) {
 		r = store_get_version(st, w->profile, 0, newest_cb, &newest);
@@ -954,7 +1007,7 @@ cli_profile_write(struct cli *cli, struct store *st, const struct cli_write *w,
 reload:
 	if (!w->no_reload && cli_kernel_has_apparmor()) {
 		if ((r = cli_parser_run(cli, "-r", NULL, w->check_main != NULL ?
-		    w->check_main : w->path)) < 0) {
+		    w->check_main : w->path, NULL)) < 0) {
 			cli_error("%s is written but not loaded; fix it, or "
 			    "'aalearn rollback %s'", w->path, w->profile);
 			goto out;
@@ -988,6 +1041,6 @@ cli_print_loaded(struct cli *cli, const char *path, int loaded,
 		printf("not loaded (--no-reload); load it with '%s -r %s'\n",
 		    cli->parser, path);
 	else
-		printf("the kernel has no AppArmor: %s is written, not loaded\n",
-		    path);
+		printf("the kernel has no AppArmor: %s is written, not "
+		    "loaded\n", path);
 }

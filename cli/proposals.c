@@ -1,0 +1,380 @@
+/*
+ * proposals.c - a profile together with what the store knows about it: the
+ * file that defines it, the file that holds aalearn's block, the policy it
+ * allows, the observations, and the proposals with their stored decisions.
+ * diff, review, apply, enforce, check and profiles all start from here.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_profile.h"
+
+/* At most this many observations of one profile are handed to the learner. */
+#define CLI_OBS_MAX 1000000
+
+struct obs_vec {
+	struct observation *v;
+	size_t	 n, cap;
+	int	 err;
+};
+
+static size_t
+slen(const char *s)
+{
+	return s != NULL ? strlen(s) + 1 : 0;
+}
+
+/* Copy s into *p (when not NULL) and return where it went. */
+static const char *
+pack(char **p, const char *s)
+{
+	char *d;
+	size_t n;
+
+	if (s == NULL)
+		return NULL;
+	n = strlen(s) + 1;
+	d = *p;
+	memcpy(d, s, n);
+	*p += n;
+	return d;
+}
+
+/*
+ * Each observation owns one allocation that starts with its profile name,
+ * so freeing obs.profile frees every string of it.
+ */
+static int
+obs_copy_cb(const struct observation *o, void *arg)
+{
+	struct obs_vec *vec = arg;
+	struct observation *c, *tmp;
+	size_t total;
+	char *buf, *p;
+	int i;
+
+	if (vec->n >= CLI_OBS_MAX)
+		return 0;
+	if (vec->n == vec->cap) {
+		vec->cap = vec->cap ? vec->cap * 2 : 64;
+		tmp = realloc(vec->v, vec->cap * sizeof(*vec->v));
+		if (tmp == NULL)
+			return -ENOMEM;
+		vec->v = tmp;
+	}
+	total = slen(o->profile != NULL ? o->profile : "") + slen(o->label) +
+	    slen(o->container.runtime) + slen(o->container.id) +
+	    slen(o->container.pod_uid) + slen(o->sample_comm) +
+	    slen(o->sample_exe);
+	for (i = 0; i < ACCESS_NFIELDS; i++)
+		total += slen(o->access.f[i] != NULL ? o->access.f[i] : "");
+	if ((buf = malloc(total)) == NULL)
+		return -ENOMEM;
+	p = buf;
+	c = &vec->v[vec->n];
+	*c = *o;
+	c->profile = pack(&p, o->profile != NULL ? o->profile : "");
+	c->label = pack(&p, o->label);
+	c->container.runtime = pack(&p, o->container.runtime);
+	c->container.id = pack(&p, o->container.id);
+	c->container.pod_uid = pack(&p, o->container.pod_uid);
+	c->sample_comm = pack(&p, o->sample_comm);
+	c->sample_exe = pack(&p, o->sample_exe);
+	for (i = 0; i < ACCESS_NFIELDS; i++)
+		c->access.f[i] = pack(&p, o->access.f[i] != NULL ?
+		    o->access.f[i] : "");
+	vec->n++;
+	return 0;
+}
+
+int
+cli_obs_load(struct store *st, const char *profile, const char *container,
+    struct observation **ret_obs, size_t *ret_n)
+{
+	struct obs_vec vec = { NULL, 0, 0, 0 };
+	int r;
+
+	r = store_list_observations(st, profile, container, obs_copy_cb, &vec);
+	if (r < 0) {
+		cli_obs_free(vec.v, vec.n);
+		return r;
+	}
+	*ret_obs = vec.v;
+	*ret_n = vec.n;
+	return 0;
+}
+
+void
+cli_obs_free(struct observation *obs, size_t n)
+{
+	size_t i;
+
+	if (obs == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free((void *)(uintptr_t)obs[i].profile);
+	free(obs);
+}
+
+char *
+cli_safe_dup(const char *s, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	char *out, *o;
+	size_t n = 0;
+
+	if (s == NULL)
+		return strdup("");
+	/* Worst case: every byte as \xHH, plus "...". */
+	out = malloc(max * 4 + 8);
+	if (out == NULL)
+		return NULL;
+	o = out;
+	for (; *p != '\0'; p++, n++) {
+		if (n >= max) {
+			memcpy(o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (*p < 0x20 || *p >= 0x7f || *p == '\\')
+			o += sprintf(o, "\\x%02x", *p);
+		else
+			*o++ = (char)*p;
+	}
+	*o = '\0';
+	return out;
+}
+
+static const char *
+parse_error(int r)
+{
+	if (r == -EINVAL)
+		return "unbalanced braces or an unterminated quote";
+	if (r == -E2BIG)
+		return "too large";
+	return strerror(-r);
+}
+
+/* The proposals for c->policy and c->obs, rejected ones moved to the end. */
+static int
+ctx_propose(struct cli *cli, struct store *st, struct cli_ctx *c)
+{
+	struct propose_options opts;
+	struct proposal tmp;
+	size_t i, n, keep;
+	int d, r, t;
+
+	memset(&opts, 0, sizeof(opts));
+	opts.loader = cli_loader;
+	opts.loader_arg = cli;
+	opts.now_ms = cli_now_ms();
+	for (i = 0; i < c->nobs; i++)
+		if (c->obs[i].container.id != NULL)
+			opts.container = true;
+	r = propose_rules(c->policy, c->obs, c->nobs, &opts, &c->props, &n);
+	if (r < 0)
+		return r;
+	c->nprops = n;
+	c->dec = calloc(n ? n : 1, sizeof(*c->dec));
+	if (c->dec == NULL)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		d = store_get_decision(st, c->profile, c->props[i].id);
+		if (d < 0)
+			return d;
+		c->dec[i] = d;
+	}
+	/* Stable partition: shown first, rejected after. */
+	keep = 0;
+	for (i = 0; i < n; i++) {
+		if (c->dec[i] == DECISION_REJECTED)
+			continue;
+		if (i != keep) {
+			tmp = c->props[i];
+			memmove(&c->props[keep + 1], &c->props[keep],
+			    (i - keep) * sizeof(*c->props));
+			c->props[keep] = tmp;
+			t = c->dec[i];
+			memmove(&c->dec[keep + 1], &c->dec[keep],
+			    (i - keep) * sizeof(*c->dec));
+			c->dec[keep] = t;
+		}
+		keep++;
+	}
+	c->nrejected = n - keep;
+	c->nprops = keep;
+	c->npending = c->nunsafe = 0;
+	for (i = 0; i < keep; i++) {
+		if (c->props[i].kind == PROPOSAL_NONE)
+			c->nunsafe++;
+		else if (c->dec[i] == DECISION_NONE)
+			c->npending++;
+	}
+	return 0;
+}
+
+int
+cli_ctx_load(struct cli *cli, struct store *st, const char *profile,
+    int flags, struct cli_ctx *c)
+{
+	const char *local;
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	c->profile = profile;
+	r = cli_profile_load(cli, profile, &c->path, &c->text);
+	if (r < 0)
+		return r;
+	c->len = strlen(c->text);
+	r = profile_parse(c->text, c->len, &c->pf);
+	if (r < 0) {
+		cli_error("cannot read %s: %s; fix it, or restore the last good "
+		    "version with 'aalearn rollback %s'", c->path,
+		    parse_error(r), profile);
+		goto fail;
+	}
+	if (profile_find(c->pf, profile) == NULL) {
+		cli_error("cannot find profile '%s' in %s; fix the file, or "
+		    "'aalearn rollback %s'", profile, c->path, profile);
+		r = -ENOENT;
+		goto fail;
+	}
+
+	/* A packaged profile keeps local additions in its local/ include. */
+	local = profile_local_include(c->pf, profile);
+	if (local != NULL) {
+		if (local[0] == '/' || strstr(local, "..") != NULL) {
+			cli_error("%s includes %s, outside %s", c->path, local,
+			    cli->profile_dir);
+			r = -EINVAL;
+			goto fail;
+		}
+		if ((c->block_include = strdup(local)) == NULL ||
+		    asprintf(&c->block_path, "%s/%s", cli->profile_dir,
+		    local) < 0) {
+			c->block_path = NULL;
+			r = -ENOMEM;
+			goto fail;
+		}
+		r = cli_read_file(c->block_path, PROFILE_TEXT_MAX,
+		    &c->block_text, &c->block_len);
+		if (r == -ENOENT) {
+			c->block_text = strdup("");
+			c->block_len = 0;
+			if (c->block_text == NULL) {
+				r = -ENOMEM;
+				goto fail;
+			}
+		} else if (r < 0) {
+			cli_error("cannot read %s: %s", c->block_path,
+			    strerror(-r));
+			goto fail;
+		} else {
+			c->block_exists = true;
+		}
+	} else {
+		c->block_path = strdup(c->path);
+		c->block_text = strdup(c->text);
+		c->block_len = c->len;
+		c->block_exists = true;
+		if (c->block_path == NULL || c->block_text == NULL) {
+			r = -ENOMEM;
+			goto fail;
+		}
+	}
+
+	if ((flags & (CTX_POLICY | CTX_PROPOSE)) != 0) {
+		r = policy_load(c->text, c->len, profile, cli_loader, cli,
+		    &c->policy);
+		if (r < 0) {
+			if (r == -ENOENT)
+				cli_error("%s: an include of profile '%s' is "
+				    "missing from %s; install it there (copy "
+				    "the host's abstractions and tunables) or "
+				    "pass --profile-dir", c->path, profile,
+				    cli->profile_dir);
+			else if (r == -ELOOP)
+				cli_error("%s: includes nest too deeply", c->path);
+			else
+				cli_error("cannot read the rules of %s: %s; fix "
+				    "it, or 'aalearn rollback %s'", c->path,
+				    parse_error(r), profile);
+			goto fail;
+		}
+	}
+	if ((flags & CTX_PROPOSE) != 0) {
+		r = cli_obs_load(st, profile, NULL, &c->obs, &c->nobs);
+		if (r < 0) {
+			cli_error("%s: cannot read the observations of '%s': %s",
+			    cli->db, profile, strerror(-r));
+			goto fail;
+		}
+		r = ctx_propose(cli, st, c);
+		if (r < 0) {
+			cli_error("cannot make proposals for '%s': %s", profile,
+			    strerror(-r));
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	cli_ctx_free(c);
+	return r;
+}
+
+void
+cli_ctx_free(struct cli_ctx *c)
+{
+	if (c == NULL)
+		return;
+	free(c->path);
+	free(c->text);
+	profile_file_free(c->pf);
+	free(c->block_path);
+	free(c->block_text);
+	free(c->block_include);
+	policy_free(c->policy);
+	cli_obs_free(c->obs, c->nobs);
+	/* Rejected proposals sit after the shown ones: free them all. */
+	propose_free(c->props, c->nprops + c->nrejected);
+	free(c->dec);
+	memset(c, 0, sizeof(*c));
+}
+
+int
+cli_pending_count(struct cli *cli, struct store *st, const char *profile,
+    const char *text, size_t *ret_n)
+{
+	struct cli_ctx c;
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	c.profile = profile;
+	r = policy_load(text, strlen(text), profile, cli_loader, cli,
+	    &c.policy);
+	if (r == 0)
+		r = cli_obs_load(st, profile, NULL, &c.obs, &c.nobs);
+	if (r == 0)
+		r = ctx_propose(cli, st, &c);
+	if (r == 0)
+		*ret_n = c.npending;
+	cli_ctx_free(&c);
+	return r;
+}
+
+void
+cli_ctx_write(const struct cli_ctx *c, const char *new_block_text,
+    const char *reason, bool no_reload, struct cli_write *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->profile = c->profile;
+	w->path = c->block_path;
+	w->text = new_block_text;
+	w->reason = reason;
+	w->no_reload = no_reload;
+	if (c->block_include != NULL) {
+		w->check_main = c->path;
+		w->include_name = c->block_include;
+	}
+}
