@@ -38,7 +38,7 @@ reader_next(struct reader *rd, const char **ret_line, size_t *ret_len)
 {
 	char *nl;
 	ssize_t n;
-	size_t len;
+	size_t len = 0;
 
 	for (;;) {
 		nl = memchr(rd->buf + rd->start, '\n', rd->end - rd->start);
@@ -174,10 +174,10 @@ cmd_parse(struct cli *cli, int argc, char **argv)
 	struct record *r = NULL;
 	struct reader *rd = NULL;
 	struct counts c = { 0 };
-	const char *path = NULL, *line;
+	const char *path = NULL, *line = NULL;
 	unsigned long lineno = 0, held = 0;
 	enum record_result res;
-	size_t len;
+	size_t len = 0;
 	int i, text = 0, rc, ret = EXIT_ERROR;
 
 	(void)cli;
