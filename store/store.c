@@ -222,7 +222,7 @@ static const char *const migrations[] = {
 	"CREATE TABLE observations ("
 	"  profile_id INTEGER NOT NULL REFERENCES profiles(id),"
 	"  container_id INTEGER NOT NULL REFERENCES containers(id),"
-	"  cls INTEGER NOT NULL,"
+	"  cls BLOB NOT NULL,"
 	"  f0 BLOB NOT NULL, f1 BLOB NOT NULL, f2 BLOB NOT NULL,"
 	"  f3 BLOB NOT NULL, f4 BLOB NOT NULL, f5 BLOB NOT NULL,"
 	"  mask INTEGER NOT NULL,"
@@ -1259,7 +1259,8 @@ bind_obs_key(sqlite3_stmt *s, int64_t pid, int64_t cid,
 
 	sqlite3_bind_int64(s, 1, pid);
 	sqlite3_bind_int64(s, 2, cid);
-	sqlite3_bind_int(s, 3, (int)o->access.cls);
+	/* By name: the enum's order is the learner's business. */
+	bind_str(s, 3, access_class_name(o->access.cls));
 	for (i = 0; i < ACCESS_NFIELDS; i++)
 		bind_str(s, 4 + i, o->access.f[i]);
 	sqlite3_bind_int64(s, 10, (int64_t)o->access.mask);
@@ -1340,6 +1341,7 @@ store_put_observation(struct store *st, const struct observation *o)
 
 	if (o == NULL || o->profile == NULL || *o->profile == '\0' ||
 	    o->access.cls <= ACCESS_NONE || o->access.cls >= ACCESS_NCLASSES ||
+	    access_class_name(o->access.cls) == NULL ||
 	    o->allowed > INT64_MAX || o->denied > INT64_MAX)
 		return -EINVAL;
 	r = tx_enter(st, &autotx);
@@ -1375,7 +1377,10 @@ store_list_observations(struct store *st, const char *profile,
 			o.container.runtime = col_str_empty(s, 1);
 			o.container.pod_uid = col_str(s, 3);
 		}
-		o.access.cls = (enum access_class)sqlite3_column_int(s, 4);
+		/* A class this build does not know (a newer one wrote it). */
+		o.access.cls = access_class_from_name(col_str_empty(s, 4));
+		if (o.access.cls == ACCESS_NONE)
+			continue;
 		for (i = 0; i < ACCESS_NFIELDS; i++)
 			o.access.f[i] = col_str_empty(s, 5 + i);
 		o.access.mask = (uint64_t)sqlite3_column_int64(s, 11);

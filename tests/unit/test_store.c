@@ -1457,6 +1457,29 @@ wal_on_file(void **state)
 	}
 	assert_true(raw_int(fx->path, "SELECT count(*) FROM "
 	    "pragma_foreign_key_list('observations')") >= 2);
+	/* Classes are kept by name, not by the enum's number. */
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM observations "
+	    "WHERE cls = CAST('capability' AS BLOB)"), 1);
+}
+
+/* A class written by a newer aalearn is skipped, not misread. */
+static void
+unknown_class_skipped(void **state)
+{
+	struct fixture *fx = *state;
+	struct observation o = obs("p", "/a");
+	struct got_obs g;
+
+	assert_int_equal(store_put_observation(fx->st, &o), 0);
+	exec_raw(fx->path, "INSERT INTO observations SELECT profile_id, "
+	    "container_id, CAST('teleport' AS BLOB), f0, f1, f2, f3, f4, f5, "
+	    "mask, allowed, denied, first_ms, last_ms, label, sample_pid, "
+	    "sample_comm, sample_exe FROM observations");
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM observations"),
+	    2);
+	assert_int_equal(list_obs(fx->st, "p", NULL, &g), 1);
+	assert_int_equal(g.o[0].cls, ACCESS_FILE);
+	got_obs_free(&g);
 }
 
 #define BOTH(f) \
@@ -1488,6 +1511,8 @@ main(void)
 		BOTH(integrity_and_identity),
 		cmocka_unit_test_setup_teardown(wal_on_file, setup_file,
 		    teardown),
+		cmocka_unit_test_setup_teardown(unknown_class_skipped,
+		    setup_file, teardown),
 		cmocka_unit_test(create_modes_and_loose),
 		cmocka_unit_test(missing_file),
 		cmocka_unit_test(identity_kept),
