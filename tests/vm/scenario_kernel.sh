@@ -88,6 +88,23 @@ if len(recs) != len(want):
 got = [r.get("serial") for r in recs]
 if any(g is not None for g in got) and got != want:
     sys.exit("serials differ: %r... vs %r..." % (got[:5], want[:5]))
+# Each record's main fields as the kernel wrote them (quoted, or hex for
+# names with spaces and other special bytes) against what parse returned.
+def field(line, key):
+    m = re.search(r'(?:^|[ :])%s=(?:"([^"]*)"|([0-9A-F]+)(?= |$))' % key, line.rstrip("\n"))
+    if not m:
+        return None
+    return m.group(1) if m.group(1) is not None else bytes.fromhex(m.group(2)).decode("utf-8", "surrogateescape")
+hexnames = 0
+for rec, line in zip(recs, lines):
+    for key in ("apparmor", "operation", "profile", "name"):
+        want_v = field(line, key)
+        if want_v is not None and rec.get(key) != want_v:
+            sys.exit("serial %s: %s is %r in the log, %r from parse" % (rec.get("serial"), key, want_v, rec.get(key)))
+    if re.search(r' name=[0-9A-F]+ ', line):
+        hexnames += 1
+if hexnames == 0:
+    sys.exit("the workload left no hex-encoded name to check")
 profiles = set(r.get("profile") for r in recs)
 for p in ("kwork", "kdeny", "ctr-test"):
     if not any(isinstance(x, str) and x.split("//")[0] == p for x in profiles):

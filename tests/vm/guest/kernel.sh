@@ -30,6 +30,7 @@ cat > /usr/local/bin/kwork <<'W'
 read -r line < /etc/hostname-kwork
 mkdir -p /srv/kwork
 echo "$line" > /srv/kwork/out.txt
+echo "$line" > "/srv/kwork/a name with spaces.txt"
 t=$(mktemp /tmp/kwork.XXXXXX)
 echo x > "$t"
 rm -f "$t"
