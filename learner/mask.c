@@ -102,7 +102,9 @@ mask_letters(const char *s, size_t n)
 		case 'P': m |= MASK_EXEC_PROFILE | MASK_EXEC_SCRUB; break;
 		case 'u': m |= MASK_EXEC_UNCONFINED; break;
 		case 'U': m |= MASK_EXEC_UNCONFINED | MASK_EXEC_SCRUB; break;
-		default: m |= MASK_UNKNOWN; break;
+		default:
+			/* not a mask we know: trust none of its letters */
+			return MASK_UNKNOWN;
 		}
 	}
 	return m;
