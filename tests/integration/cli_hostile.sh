@@ -1,0 +1,136 @@
+#!/bin/bash
+# Names chosen by the confined process reach the terminal, JSON and the
+# profile safely: a name holding a newline, an escape sequence, quotes,
+# braces, ", /** rwx", "@{", or bytes that are not UTF-8 is shown escaped,
+# round-trips through JSON, and after review --accept-all + apply the
+# profile still parses and allows none of a set of sensitive accesses that
+# the evidence never touched.
+set -euo pipefail
+
+BUILD=${AALEARN_BUILD_DIR:-$(cd "$(dirname "$0")/../.." && pwd)/build}
+AALEARN=${AALEARN_BIN:-$BUILD/cli/aalearn}
+T=$(mktemp -d /tmp/aalearn-cli.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+chmod 700 "$T"
+mkdir "$T/pd"
+for d in abi abstractions tunables; do
+	cp -a "/etc/apparmor.d/$d" "$T/pd/"
+done
+export AALEARN_DB=$T/db AALEARN_PROFILE_DIR=$T/pd NO_COLOR=1
+unset AALEARN_PARSER
+export AALEARN_SECURITYFS=$T/no-securityfs
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+run() {
+	local want=$1 rc=0
+	shift
+	"$@" >"$T/out" 2>"$T/err" || rc=$?
+	if [ "$rc" != "$want" ]; then
+		echo "--- stdout"; cat "$T/out"; echo "--- stderr"; cat "$T/err"
+		fail "'$*' exited $rc, expected $want"
+	fi
+}
+# no_raw FILE: no control byte but newline and tab, no escape sequence.
+no_raw() {
+	python3 - "$1" <<'PY' || fail "raw control bytes in $1"
+import sys
+data = open(sys.argv[1], "rb").read()
+bad = [b for b in data if (b < 0x20 and b not in (0x0a, 0x09)) or b == 0x7f]
+sys.exit(1 if bad else 0)
+PY
+}
+
+run 0 "$AALEARN" init web --container
+cp "$T/pd/web" "$T/web.before"
+old=$(( $(date +%s) - 3 * 86400 ))
+# Hex-encoded names, as the kernel logs names with unusual bytes.
+python3 - "$old" >"$T/log" <<'PY'
+import sys
+t = sys.argv[1]
+names = [
+    b"/tmp/x, /** rwx",
+    b"/tmp/a\nb",
+    b"/tmp/\x1b[31mred\x1b[0m",
+    b'/srv/q"{a,b}',
+    b"/tmp/\xff\xfe",
+    b"/tmp/@{HOME}",
+    b"/srv/app/ok.txt",
+]
+for i, n in enumerate(names):
+    print('type=AVC msg=audit(%s.%03d:%d): apparmor="ALLOWED" operation="open" '
+          'profile="web" name=%s pid=4242 comm="app" requested_mask="r" '
+          'denied_mask="r" fsuid=0 ouid=1000' % (t, i, 300 + i, n.hex().upper()))
+PY
+run 0 "$AALEARN" import "$T/log"
+
+run 0 "$AALEARN" show web
+no_raw "$T/out"
+grep -qF '/tmp/a\x0ab' "$T/out" || { cat "$T/out"; fail "a newline in a name is not shown as \\x0a"; }
+grep -qF '/tmp/\x1b[31mred\x1b[0m' "$T/out" || fail "an escape sequence is not shown escaped"
+grep -qF '"/tmp/x, /** rwx"' "$T/out" || fail "a name with a comma is not shown quoted"
+grep -qF '/tmp/\xff\xfe' "$T/out" || fail "bytes that are not UTF-8 are not shown as \\xHH"
+
+run 0 "$AALEARN" --json show web
+python3 - "$T/out" <<'PY' || fail "JSON does not carry the names"
+import json, sys
+d = json.load(open(sys.argv[1]))
+names = {a["fields"][0] for a in d["accesses"]}
+want = {"/tmp/x, /** rwx", "/tmp/a\nb", "/tmp/\x1b[31mred\x1b[0m", '/srv/q"{a,b}',
+        "/tmp/\\xff\\xfe", "/tmp/@{HOME}", "/srv/app/ok.txt"}
+assert names == want, names
+PY
+
+rc=0
+"$AALEARN" diff web >"$T/out" 2>"$T/err" || rc=$?
+[ "$rc" = 1 ] || fail "diff exited $rc"
+no_raw "$T/out"
+no_raw "$T/err"
+run 1 "$AALEARN" --json diff web
+python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$T/out" || fail "diff --json is not JSON"
+
+run 0 "$AALEARN" review web --accept-all
+no_raw "$T/out"
+run 0 "$AALEARN" apply web
+apparmor_parser -QK -I "$T/pd" "$T/pd/web" 2>"$T/err" || { cat "$T/err"; fail "the applied profile does not parse"; }
+# One line per rule: no name broke a line of the profile.
+python3 - "$T/pd/web" <<'PY' || fail "a rule spans lines or holds control bytes"
+import sys
+data = open(sys.argv[1], "rb").read()
+inside = False
+for line in data.split(b"\n"):
+    s = line.strip()
+    if s.startswith(b"# aalearn:begin"):
+        inside = True
+        continue
+    if s.startswith(b"# aalearn:end"):
+        inside = False
+        continue
+    if inside and s and not s.startswith(b"#"):
+        assert s.endswith(b","), line
+        assert all(b >= 0x20 and b != 0x7f for b in s), line
+PY
+
+# Sensitive accesses the evidence never touched stay outside the profile.
+python3 - "$old" >"$T/log2" <<'PY'
+import sys
+t = sys.argv[1]
+for i, n in enumerate([b"/etc/shadow", b"/root/.ssh/id_rsa", b"/tmp/y",
+                       b"/proc/sys/kernel/core_pattern", b"/var/run/docker.sock",
+                       b"/tmp/x", b"/srv/qa", b"/tmp/a"]):
+    print('type=AVC msg=audit(%s.%03d:%d): apparmor="ALLOWED" operation="open" '
+          'profile="web" name=%s pid=4242 comm="app" requested_mask="r" '
+          'denied_mask="r" fsuid=0 ouid=1000' % (t, 500 + i, 400 + i, n.hex().upper()))
+PY
+run 0 "$AALEARN" import "$T/log2"
+run 1 "$AALEARN" --json check web
+python3 - "$T/out" <<'PY' || fail "the profile allows what the evidence never asked for"
+import json, sys
+d = json.load(open(sys.argv[1]))
+bad = {a["fields"][0] for a in d["not_allowed"]}
+for n in ["/etc/shadow", "/root/.ssh/id_rsa", "/tmp/y", "/proc/sys/kernel/core_pattern",
+          "/var/run/docker.sock", "/tmp/x", "/srv/qa", "/tmp/a"]:
+    assert n in bad, n
+# The plain name that was accepted is allowed.
+assert "/srv/app/ok.txt" not in bad
+PY
+echo "cli_hostile: ok"
