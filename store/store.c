@@ -843,6 +843,10 @@ setup(struct store *st, const char *path, char *errmsg, size_t errlen)
 		r = exec_sql(st, "PRAGMA synchronous = FULL");
 		if (r < 0)
 			goto sqlfail;
+		/* One large batch must not leave a large -wal file behind. */
+		r = exec_sql(st, "PRAGMA journal_size_limit = 16777216");
+		if (r < 0)
+			goto sqlfail;
 	}
 	r = exec_sql(st, "PRAGMA foreign_keys = ON");
 	if (r < 0)

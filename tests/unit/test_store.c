@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -1482,6 +1483,54 @@ unknown_class_skipped(void **state)
 	got_obs_free(&g);
 }
 
+/*
+ * Another process holds the write lock for a while: a write here waits for
+ * it instead of failing, and reads meanwhile see only what was committed.
+ */
+static void
+waits_for_writer(void **state)
+{
+	struct fixture *fx = *state;
+	struct decision_info d = { "p", "r", "x", DECISION_ACCEPTED, 1, NULL,
+	    0 };
+	struct observation o = obs("p", "/before");
+	struct got_obs g;
+	int go[2], status;
+	char c;
+	pid_t pid;
+
+	assert_int_equal(store_put_observation(fx->st, &o), 0);
+	assert_int_equal(pipe(go), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct store *st = store_open(fx->path, 0, NULL, 0);
+		struct observation o2 = obs("p", "/during");
+
+		if (st == NULL || store_begin(st) < 0 ||
+		    store_put_observation(st, &o2) != 0)
+			_exit(1);
+		if (write(go[1], "x", 1) != 1)
+			_exit(1);
+		usleep(500 * 1000);
+		_exit(store_commit(st) == 0 ? 0 : 1);
+	}
+	close(go[1]);
+	assert_int_equal(read(go[0], &c, 1), 1);
+	close(go[0]);
+	/* The child is inside its batch now. */
+	assert_int_equal(list_obs(fx->st, "p", NULL, &g), 1);
+	assert_string_equal(g.o[0].f[0], "/before");
+	got_obs_free(&g);
+	assert_int_equal(store_put_decision(fx->st, &d), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(list_obs(fx->st, "p", NULL, &g), 2);
+	got_obs_free(&g);
+	assert_int_equal(store_get_decision(fx->st, "p", "r"),
+	    DECISION_ACCEPTED);
+}
+
 #define BOTH(f) \
 	cmocka_unit_test_setup_teardown(f, setup_file, teardown), \
 	cmocka_unit_test_setup_teardown(f, setup_memory, teardown)
@@ -1513,6 +1562,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(unknown_class_skipped,
 		    setup_file, teardown),
+		cmocka_unit_test_setup_teardown(waits_for_writer, setup_file,
+		    teardown),
 		cmocka_unit_test(create_modes_and_loose),
 		cmocka_unit_test(missing_file),
 		cmocka_unit_test(identity_kept),
