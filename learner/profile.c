@@ -206,8 +206,9 @@ tokenize(const char *s, size_t len, struct tokens *tk)
 			}
 			if (quote)
 				continue;
-			if (c == '(')
-				paren++;
+			if (c == '(' && (paren > 0 || i == start ||
+			    s[i - 1] == '=' || is_space(s[i - 1])))
+				paren++;	/* a list; not "test(me" */
 			else if (c == ')' && paren > 0)
 				paren--;
 			else if (c == '{')
@@ -237,13 +238,28 @@ tokenize(const char *s, size_t len, struct tokens *tk)
 			tokens_free(tk);
 			return -ENOMEM;
 		}
-		/* Drop blanks around '=' that the join above kept. */
+		/* Drop the blanks around a top-level '=' that the join above
+		 * kept ("key = value"); blanks inside (...) and quotes stay. */
 		{
 			char *t = tk->v[tk->n], *w = t;
+			int depth = 0;
+			bool q = false;
 
 			for (char *r = t; *r; r++) {
-				if (is_space(*r) && strchr(t, '"') == NULL)
-					continue;
+				if (*r == '"')
+					q = !q;
+				else if (!q && *r == '(')
+					depth++;
+				else if (!q && *r == ')' && depth > 0)
+					depth--;
+				if (is_space(*r) && !q && depth == 0) {
+					char *nx = r;
+
+					while (is_space(*nx))
+						nx++;
+					if ((w > t && w[-1] == '=') || *nx == '=')
+						continue;
+				}
 				*w++ = *r;
 			}
 			*w = '\0';
@@ -755,7 +771,10 @@ scan_statement(struct scan *sc, size_t *ret_end)
 			continue;
 		}
 		if (c == '(') {
-			paren++;
+			/* a list "(a, b)" or "k=(a, b)"; not "/x(y" */
+			if (paren > 0 || p == start || sc->t[p - 1] == '=' ||
+			    is_space(sc->t[p - 1]))
+				paren++;
 		} else if (c == ')') {
 			if (paren > 0)
 				paren--;
