@@ -47,6 +47,7 @@ struct import {
 	uint64_t	 bytes_total, bytes_done;
 	double		 start, next_draw;
 	const char	*name;
+	struct join	*cur;		/* the input being read */
 };
 
 static double
@@ -72,11 +73,16 @@ progress_draw(struct import *im, int force)
 {
 	double t = now_mono(), el = t - im->start;
 	uint64_t recs = im->total.records;
+	struct join_stats js;
 
 	if (!im->progress || (!force && (t < im->next_draw || el < 0.5)))
 		return;
 	im->next_draw = t + 0.1;
 	im->shown = 1;
+	if (im->cur != NULL) {
+		join_get_stats(im->cur, &js);
+		recs += js.records;
+	}
 	fputs("\r\033[K", stderr);
 	if (im->bytes_total > 0) {
 		int pct = (int)(im->bytes_done * 100 / im->bytes_total);
@@ -112,6 +118,9 @@ put_one(const struct observation *o, void *arg)
 		im->store_overflow++;
 	else
 		im->written++;
+	/* Writing a full aggregate takes a while: keep the bar moving. */
+	if ((im->written & 4095) == 0)
+		progress_draw(im, 0);
 	return 0;
 }
 
@@ -235,6 +244,7 @@ import_fd(struct import *im, int fd, char *buf, int *ret_errno)
 	j = join_new(JOIN_WINDOW);
 	if (j == NULL)
 		return -ENOMEM;
+	im->cur = j;
 	for (;;) {
 		n = read(fd, buf + have, READ_BLOCK - have);
 		if (n < 0) {
@@ -281,6 +291,7 @@ import_fd(struct import *im, int fd, char *buf, int *ret_errno)
 			rc = (int)n;
 	}
 out:
+	im->cur = NULL;
 	join_get_stats(j, &s);
 	add_stats(&im->total, &s);
 	join_free(j);
@@ -448,7 +459,6 @@ cmd_import(struct cli *cli, int argc, char **argv)
 	/* The rest, and what was counted, in one last transaction. */
 	delta = im.total;
 	rc = flush(&im, &delta);
-	progress_draw(&im, 0);
 	progress_end(&im);
 	if (rc < 0) {
 		cli_error("import: %s: writing the store: %s", cli->db,
