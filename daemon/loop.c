@@ -568,8 +568,20 @@ loop_run(struct loop *l)
 
 	if (event_base_dispatch(l->base) < 0)
 		l->rc = -EIO;
+	/* What already waits in the sockets and files goes in too. */
+	for (i = 0; i < l->nsrc; i++)
+		(void)source_read(l->src[i].src);
 	/* The last batch's positions go with the last observations. */
 	loop_flush(l);
+	for (i = 0; i < l->nsrc; i++) {
+		struct source_counts c;
+
+		source_get_counts(l->src[i].src, &c);
+		log_info("%s: %" PRIu64 " read, %" PRIu64 " duplicates "
+		    "dropped, %" PRIu64 " lost, %" PRIu64 " rotations",
+		    source_name(l->src[i].src), c.read,
+		    l->src[i].dup_dropped, c.lost, c.rotations);
+	}
 	return l->rc;
 }
 

@@ -116,6 +116,18 @@ kmsg_record(struct kmsg_source *ks, const char *rec, size_t n)
 	text = semi + 1;
 	nl = memchr(text, '\n', n - (size_t)(text - rec));
 	len = nl != NULL ? (size_t)(nl - text) : n - (size_t)(text - rec);
+	/*
+	 * Without auditd the kernel prints audit records rate-limited and
+	 * later says how many it dropped: those are lost records.
+	 */
+	if (len > 20 && memcmp(text, "kauditd_printk_skb: ", 20) == 0) {
+		unsigned long long dropped = strtoull(text + 20, &end, 10);
+
+		if (end != text + 20 && strncmp(end, " callbacks suppressed",
+		    21) == 0)
+			ks->base.counts.lost += dropped;
+		return;
+	}
 	/* Only audit records matter; a boot's other chatter is not read. */
 	if (memmem(text, len, "audit", 5) == NULL)
 		return;

@@ -1,0 +1,230 @@
+/*
+ * test_daemon_lib.h - what the daemon's integration tests share: a scratch
+ * directory, starting and stopping the real aalearnd, and counting what
+ * reached its store.
+ */
+#ifndef TEST_DAEMON_LIB_H
+#define TEST_DAEMON_LIB_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+struct tdaemon {
+	char	 dir[64];
+	char	 conf[128];
+	char	 db[128];
+	char	 log[128];	/* the daemon's stderr */
+	char	 notify[128];	/* NOTIFY_SOCKET */
+	int	 notify_fd;
+	pid_t	 pid;
+};
+
+static int64_t
+td_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+td_init(struct tdaemon *d)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	memset(d, 0, sizeof(*d));
+	snprintf(d->dir, sizeof(d->dir), "/tmp/test_daemon.XXXXXX");
+	assert_non_null(mkdtemp(d->dir));
+	snprintf(d->conf, sizeof(d->conf), "%s/aalearnd.conf", d->dir);
+	snprintf(d->db, sizeof(d->db), "%s/db/aalearn.db", d->dir);
+	snprintf(d->log, sizeof(d->log), "%s/daemon.log", d->dir);
+	snprintf(d->notify, sizeof(d->notify), "%s/notify", d->dir);
+	d->notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(d->notify_fd >= 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", d->notify);
+	assert_int_equal(bind(d->notify_fd, (struct sockaddr *)&sa,
+	    sizeof(sa)), 0);
+	d->pid = -1;
+}
+
+static void td_write_conf(struct tdaemon *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+td_write_conf(struct tdaemon *d, const char *fmt, ...)
+{
+	va_list ap;
+	FILE *f = fopen(d->conf, "w");
+
+	assert_non_null(f);
+	fprintf(f, "database = %s\nflush_interval = 50ms\n", d->db);
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fclose(f);
+}
+
+static void
+td_start_env(struct tdaemon *d, const char *extra_env)
+{
+	const char *bin = getenv("AALEARND_BIN");
+	pid_t pid;
+
+	assert_non_null(bin);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd = open(d->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+
+		if (fd >= 0)
+			dup2(fd, STDERR_FILENO);
+		setenv("NOTIFY_SOCKET", d->notify, 1);
+		if (extra_env != NULL) {
+			char kv[128], *eq;
+
+			snprintf(kv, sizeof(kv), "%s", extra_env);
+			if ((eq = strchr(kv, '=')) != NULL) {
+				*eq = '\0';
+				setenv(kv, eq + 1, 1);
+			}
+		}
+		execl(bin, bin, "-f", "-c", d->conf, (char *)NULL);
+		_exit(127);
+	}
+	d->pid = pid;
+}
+
+static void
+td_start(struct tdaemon *d)
+{
+	td_start_env(d, NULL);
+}
+
+/* The next sd_notify datagram, or "" after timeout_ms. */
+static void
+td_notify(struct tdaemon *d, char *buf, size_t len, int timeout_ms)
+{
+	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+	ssize_t n;
+
+	setsockopt(d->notify_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	n = recv(d->notify_fd, buf, len - 1, 0);
+	buf[n > 0 ? n : 0] = '\0';
+}
+
+/* Wait for READY=1 (the daemon set up its sources). */
+static void
+td_wait_ready(struct tdaemon *d)
+{
+	int64_t end = td_now_ms() + 20000;
+	char buf[512];
+
+	while (td_now_ms() < end) {
+		td_notify(d, buf, sizeof(buf), 500);
+		if (strstr(buf, "READY=1") != NULL)
+			return;
+	}
+	fail_msg("aalearnd did not report READY (see %s)", d->log);
+}
+
+/* SIGTERM, and the exit status it gives. */
+static int
+td_stop(struct tdaemon *d, int sig)
+{
+	int status = 0;
+
+	if (d->pid <= 0)
+		return -1;
+	kill(d->pid, sig);
+	assert_int_equal(waitpid(d->pid, &status, 0), d->pid);
+	d->pid = -1;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return 128 + WTERMSIG(status);
+}
+
+static void
+td_show_log(struct tdaemon *d)
+{
+	char cmd[200];
+
+	snprintf(cmd, sizeof(cmd), "tail -n 30 '%s' >&2", d->log);
+	(void)system(cmd);
+}
+
+static void
+td_cleanup(struct tdaemon *d)
+{
+	char cmd[128];
+
+	if (d->pid > 0)
+		td_stop(d, SIGKILL);
+	close(d->notify_fd);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d->dir);
+	(void)system(cmd);
+}
+
+struct td_count {
+	uint64_t events;	/* allowed + denied */
+	uint64_t observations;
+};
+
+static int
+td_count_cb(const struct observation *o, void *arg)
+{
+	struct td_count *c = arg;
+
+	c->events += o->allowed + o->denied;
+	c->observations++;
+	return 0;
+}
+
+/* Events counted for profile in the store (0 when it is not there yet). */
+static struct td_count
+td_count(struct tdaemon *d, const char *profile)
+{
+	struct td_count c = { 0, 0 };
+	char err[256];
+	struct store *st;
+
+	if (access(d->db, F_OK) != 0)
+		return c;
+	st = store_open(d->db, STORE_READONLY, err, sizeof(err));
+	if (st == NULL)
+		return c;
+	(void)store_list_observations(st, profile, NULL, td_count_cb, &c);
+	store_close(st);
+	return c;
+}
+
+/* Poll the store until profile has want events or timeout_ms passed. */
+static struct td_count
+td_wait_count(struct tdaemon *d, const char *profile, uint64_t want,
+    int timeout_ms)
+{
+	int64_t end = td_now_ms() + timeout_ms;
+	struct td_count c;
+
+	for (;;) {
+		c = td_count(d, profile);
+		if (c.events >= want || td_now_ms() > end)
+			return c;
+		usleep(50000);
+	}
+}
+
+#endif /* TEST_DAEMON_LIB_H */
