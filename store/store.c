@@ -270,6 +270,9 @@ static const char *const migrations[] = {
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
+/* PRAGMA application_id of an aalearn store: "aaln". */
+#define STORE_APPLICATION_ID 0x61616c6e
+
 /*
  * Row ids of profiles and containers, so that a put does not look them up
  * every time.  Direct-mapped and small: a miss only costs the look-up.
@@ -740,10 +743,11 @@ migrate(struct store *st, const char *path, char *errmsg, size_t errlen)
 			goto fail;
 	}
 	if (v < SCHEMA_VERSION) {
-		char sql[64];
+		char sql[96];
 
-		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
-		    SCHEMA_VERSION);
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d; "
+		    "PRAGMA application_id = %d", SCHEMA_VERSION,
+		    STORE_APPLICATION_ID);
 		r = exec_sql(st, sql);
 		if (r < 0)
 			goto fail;
@@ -795,7 +799,7 @@ busy_wait(void *arg, int count)
 static int
 setup(struct store *st, const char *path, char *errmsg, size_t errlen)
 {
-	int r, v;
+	int r, v, app = 0, objects = 0;
 
 	sqlite3_busy_handler(st->db, busy_wait, st);
 	sqlite3_extended_result_codes(st->db, 1);
@@ -805,6 +809,21 @@ setup(struct store *st, const char *path, char *errmsg, size_t errlen)
 		    r == -EBADMSG ? "not an aalearn database (file is not a "
 		    "database or is corrupt)" : sqlite3_errmsg(st->db));
 		return r;
+	}
+	r = pragma_int(st, "PRAGMA application_id", &app);
+	if (r == 0 && app != STORE_APPLICATION_ID)
+		r = pragma_int(st, "SELECT count(*) FROM sqlite_master",
+		    &objects);
+	if (r < 0)
+		goto sqlfail;
+	/*
+	 * Some other program's database (a mistyped --db): never add our
+	 * tables to it.  An empty one is a new store.
+	 */
+	if (app != STORE_APPLICATION_ID && (objects > 0 || v > 0)) {
+		snprintf(errmsg, errlen, "%s: not an aalearn database (it holds "
+		    "another program's data)", path);
+		return -EBADMSG;
 	}
 	if (v > SCHEMA_VERSION) {
 		snprintf(errmsg, errlen, "%s: schema version %d is newer than "
@@ -862,6 +881,8 @@ setup(struct store *st, const char *path, char *errmsg, size_t errlen)
 		r = host_id_make(st);
 		if (r == 0)
 			r = host_id_load(st);
+	} else if (r == -ENOENT) {
+		r = 0;	/* read-only: no identity to show */
 	}
 	if (r < 0)
 		goto sqlfail;

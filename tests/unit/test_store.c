@@ -1345,16 +1345,18 @@ older_schema_migrated(void **state)
 	char dir[64], path[128], err[512];
 	struct store *st;
 	struct observation o = obs("p", "/a");
+	int fd;
 
 	make_tmpdir(dir, sizeof(dir));
-	/* An empty SQLite database at version 0 with a table of its own. */
+	/* Version 0: an empty file (what STORE_CREATE leaves if killed). */
 	snprintf(path, sizeof(path), "%s/old.db", dir);
-	exec_raw(path, "CREATE TABLE unrelated(x); INSERT INTO unrelated "
-	    "VALUES (1)");
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	close(fd);
 	/* Read-only cannot migrate, and says so. */
 	assert_null(store_open(path, STORE_READONLY, err, sizeof(err)));
 	assert_non_null(strstr(err, path));
-	assert_int_equal(raw_int(path, "PRAGMA user_version"), 0);
+	assert_non_null(strstr(err, "migrat"));
 	st = store_open(path, 0, err, sizeof(err));
 	if (st == NULL)
 		fail_msg("%s", err);
@@ -1362,19 +1364,49 @@ older_schema_migrated(void **state)
 	store_close(st);
 	assert_int_equal(raw_int(path, "PRAGMA user_version"),
 	    store_schema_version());
-	assert_int_equal(raw_int(path, "SELECT count(*) FROM unrelated"), 1);
+	assert_int_equal(raw_int(path, "PRAGMA application_id"), 0x61616c6e);
 
 	/*
 	 * A migration that fails half way leaves nothing behind: the clash
 	 * with an existing table comes after other tables were created.
 	 */
 	snprintf(path, sizeof(path), "%s/clash.db", dir);
-	exec_raw(path, "CREATE TABLE versions(x)");
+	exec_raw(path, "PRAGMA application_id = 1633774702; "
+	    "CREATE TABLE versions(x)");
 	assert_null(store_open(path, 0, err, sizeof(err)));
 	assert_non_null(strstr(err, path));
 	assert_int_equal(raw_int(path, "PRAGMA user_version"), 0);
 	assert_int_equal(raw_int(path, "SELECT count(*) FROM sqlite_master "
 	    "WHERE name IN ('profiles', 'observations', 'meta')"), 0);
+	rm_rf(dir);
+}
+
+/* Another program's database is refused and left as it was. */
+static void
+foreign_database_refused(void **state)
+{
+	char dir[64], path[128], err[512];
+
+	make_tmpdir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/places.sqlite", dir);
+	exec_raw(path, "CREATE TABLE unrelated(x); INSERT INTO unrelated "
+	    "VALUES (1)");
+	assert_null(store_open(path, 0, err, sizeof(err)));
+	assert_non_null(strstr(err, path));
+	assert_non_null(strstr(err, "not an aalearn database"));
+	assert_null(store_open(path, STORE_CREATE, err, sizeof(err)));
+	assert_null(store_open(path, STORE_READONLY, err, sizeof(err)));
+	assert_int_equal(raw_int(path, "SELECT count(*) FROM sqlite_master"),
+	    1);
+	assert_int_equal(raw_int(path, "SELECT count(*) FROM unrelated"), 1);
+
+	/* One with a user_version but no tables yet is foreign too. */
+	snprintf(path, sizeof(path), "%s/versioned.db", dir);
+	exec_raw(path, "PRAGMA user_version = 1");
+	assert_null(store_open(path, 0, err, sizeof(err)));
+	assert_non_null(strstr(err, "not an aalearn database"));
+	assert_int_equal(raw_int(path, "SELECT count(*) FROM sqlite_master"),
+	    0);
 	rm_rf(dir);
 }
 
@@ -1569,6 +1601,7 @@ main(void)
 		cmocka_unit_test(identity_kept),
 		cmocka_unit_test(newer_schema_refused),
 		cmocka_unit_test(older_schema_migrated),
+		cmocka_unit_test(foreign_database_refused),
 		cmocka_unit_test(not_a_database),
 		cmocka_unit_test(readonly_refuses_writes),
 	};
