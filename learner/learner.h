@@ -114,7 +114,8 @@ struct record {
  * Parse one line (without its newline) of any supported shape: auditd log
  * (type=... msg=audit(...): ..., USER_AVC msg='...', node= prefix, enriched
  * 0x1d trailer), dmesg, /dev/kmsg, syslog (BSD and ISO-8601 stamps), journal
- * (kernel: audit: ..., audit[PID]: AVC ...), dbus[PID]: lines.
+ * (kernel: audit: ..., audit[PID]: AVC ..., a bare MESSAGE "AVC ..."),
+ * dbus[PID]: lines.  st may be NULL: no record is then held or joined.
  *
  * A syslog record whose quote is left open (a record wrapped onto two lines,
  * or cut short) returns RECORD_CONTINUED and is held in *st:
@@ -424,6 +425,7 @@ const struct record *join_next(struct join *);
 /* End of input (or a flush): every held record becomes ready. */
 void join_drain(struct join *);
 size_t join_pending(const struct join *);	/* records held */
+size_t join_memory(const struct join *);	/* bytes it holds */
 void join_get_stats(const struct join *, struct join_stats *);
 
 /*

@@ -820,6 +820,10 @@ parse_line(struct record *r, const char *p, const char *end, int hold)
 	}
 	if (STARTS(p, end, "audit(") || STARTS(p, end, "audit: "))
 		return parse_kernel(r, p, end, hold);
+	/* a journal MESSAGE= of the audit transport: "AVC apparmor=..." */
+	if (STARTS(p, end, "AVC ") || STARTS(p, end, "USER_AVC ") ||
+	    STARTS(p, end, "APPARMOR"))
+		return parse_kernel(r, p, end, hold);
 	return RECORD_NOT_APPARMOR;
 }
 

@@ -576,6 +576,12 @@ kernel_log_shapes(void **state)
 	assert_int_equal(fx->r.epoch, -1);
 	assert_int_equal(record_time_ms(&fx->r), -1);
 	assert_string_equal(fx->r.name, "/x");
+	/* the journal's MESSAGE field alone */
+	assert_int_equal(parse1(fx, "AVC apparmor=\"ALLOWED\" operation=\"open\" "
+	    "profile=\"p\" name=\"/m\" pid=3"), RECORD_OK);
+	assert_string_equal(fx->r.name, "/m");
+	assert_int_equal(parse1(fx, "AVC avc:  denied  { read } for pid=3"),
+	    RECORD_NOT_APPARMOR);
 
 	/* old kernels: audit(...): type=1503 */
 	assert_int_equal(parse1(fx, "Sep  7 17:47:53 rix kernel: audit(1189201672.746:537): "
