@@ -293,6 +293,7 @@ struct pipeline_stats {
 	uint64_t flushed;	/* observations written */
 	uint64_t flush_failures;
 	size_t	 pending;	/* distinct keys held now */
+	size_t	 memory;	/* bytes held by the aggregate and the joins */
 };
 void pipeline_get_stats(const struct pipeline *, struct pipeline_stats *);
 

@@ -346,4 +346,7 @@ pipeline_get_stats(const struct pipeline *p, struct pipeline_stats *ret)
 	ret->flushed = p->flushed;
 	ret->flush_failures = p->flush_failures;
 	ret->pending = aggregate_count(p->agg);
+	ret->memory = aggregate_memory(p->agg);
+	for (i = 0; i < p->nsrc; i++)
+		ret->memory += join_memory(p->src[i].join);
 }

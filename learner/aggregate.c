@@ -85,8 +85,10 @@ struct aggregate {
 	struct slot	*ptable;
 	size_t		 ptable_size;
 
-	struct arena_chunk *arena;
+	struct arena_chunk *arena;	/* in use, newest first */
 	size_t		 arena_bytes;
+	struct arena_chunk *spare;	/* emptied by clear, for reuse */
+	size_t		 spare_bytes;
 
 	uint64_t	 overflow;
 	uint64_t	 overflow_unnamed;	/* the profile table was full */
@@ -136,8 +138,11 @@ arena_alloc(struct aggregate *a, size_t n)
 
 	if (c == NULL || c->size - c->used < n) {
 		size = n > ARENA_CHUNK ? n : ARENA_CHUNK;
-		c = malloc(sizeof(*c) + size);
-		if (c == NULL)
+		if (size == ARENA_CHUNK && a->spare != NULL) {
+			c = a->spare;
+			a->spare = c->next;
+			a->spare_bytes -= sizeof(*c) + c->size;
+		} else if ((c = malloc(sizeof(*c) + size)) == NULL)
 			return NULL;
 		c->size = size;
 		c->used = 0;
@@ -155,25 +160,34 @@ arena_alloc(struct aggregate *a, size_t n)
 	return c->data + c->used - n;
 }
 
+/*
+ * Forget every string.  Chunks of the usual size are kept for the next
+ * interval (no malloc churn, and a flood costs its memory once: the caps
+ * bound it); oversized ones are freed.
+ */
 static void
-arena_reset(struct aggregate *a)
+arena_reset(struct aggregate *a, int keep)
 {
-	struct arena_chunk *c, *next, *keep = NULL;
+	struct arena_chunk *c, *next;
 
 	for (c = a->arena; c != NULL; c = next) {
 		next = c->next;
-		if (keep == NULL && c->size == ARENA_CHUNK) {
-			keep = c;
-			continue;
-		}
-		free(c);
+		if (keep && c->size == ARENA_CHUNK) {
+			c->next = a->spare;
+			a->spare = c;
+			a->spare_bytes += sizeof(*c) + c->size;
+		} else
+			free(c);
 	}
-	a->arena = keep;
+	a->arena = NULL;
 	a->arena_bytes = 0;
-	if (keep != NULL) {
-		keep->next = NULL;
-		keep->used = 0;
-		a->arena_bytes = sizeof(*keep) + keep->size;
+	if (!keep) {
+		for (c = a->spare; c != NULL; c = next) {
+			next = c->next;
+			free(c);
+		}
+		a->spare = NULL;
+		a->spare_bytes = 0;
 	}
 }
 
@@ -299,8 +313,7 @@ aggregate_free(struct aggregate *a)
 	free(a->strs);
 	free(a->profiles);
 	free(a->ptable);
-	arena_reset(a);
-	free(a->arena);
+	arena_reset(a, 0);
 	free(a);
 }
 
@@ -330,7 +343,8 @@ aggregate_memory(const struct aggregate *a)
 	    a->table_size * sizeof(struct slot) +
 	    a->strs_size * sizeof(struct istr) +
 	    a->profiles_alloc * sizeof(struct profile_slot) +
-	    a->ptable_size * sizeof(struct slot) + a->arena_bytes;
+	    a->ptable_size * sizeof(struct slot) + a->arena_bytes +
+	    a->spare_bytes;
 }
 
 /* The profile's slot, made when new; -1 when the table of profiles is full. */
@@ -634,14 +648,8 @@ aggregate_foreach_overflow(const struct aggregate *a, aggregate_overflow_cb cb,
 void
 aggregate_clear(struct aggregate *a)
 {
-	size_t i;
-
-	/* Keep one chunk of entries and the tables' sizes: the next flush
-	 * interval is likely to need as much again. */
-	for (i = 1; i < a->nchunks; i++)
-		free(a->chunks[i]);
-	if (a->nchunks > 1)
-		a->nchunks = 1;
+	/* Entry chunks and tables keep their size: the next interval is likely
+	 * to need as much again, and the caps bound them. */
 	a->count = 0;
 	memset(a->table, 0, a->table_size * sizeof(*a->table));
 	memset(a->strs, 0, a->strs_size * sizeof(*a->strs));
@@ -650,5 +658,5 @@ aggregate_clear(struct aggregate *a)
 	a->nprofiles = 0;
 	a->overflow = 0;
 	a->overflow_unnamed = 0;
-	arena_reset(a);
+	arena_reset(a, 1);
 }

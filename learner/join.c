@@ -90,6 +90,12 @@ join_pending(const struct join *j)
 	return j->n;
 }
 
+size_t
+join_memory(const struct join *j)
+{
+	return sizeof(*j) + j->cap * (sizeof(*j->slots) + sizeof(*j->meta));
+}
+
 void
 join_get_stats(const struct join *j, struct join_stats *ret)
 {

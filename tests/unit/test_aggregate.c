@@ -364,6 +364,7 @@ test_many_keys_and_reuse(void **state)
 	struct sum s;
 	char name[64];
 	unsigned long i, rep, expect = 0;
+	size_t mem[2];
 	int round;
 
 	/* Twice, with a clear in between: the arenas are reused. */
@@ -386,8 +387,11 @@ test_many_keys_and_reuse(void **state)
 		assert_int_equal(s.n, 50000);
 		assert_int_equal(s.bad, 0);
 		assert_int_equal(s.allowed, expect);
+		mem[round] = aggregate_memory(a);
 		aggregate_clear(a);
 	}
+	/* The second interval reused the first one's memory, no more. */
+	assert_int_equal(mem[0], mem[1]);
 	aggregate_free(a);
 }
 
