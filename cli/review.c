@@ -772,7 +772,7 @@ screen(FILE *f, const struct cli_ctx *c, size_t i, size_t nth, size_t total,
 	    cli_time(p->last_ms, t2, sizeof(t2)));
 	for (k = 0; k < p->npaths && k < PATHS_SHOWN; k++) {
 		fputs(k == 0 ? "  absorbs:  " : "            ", f);
-		text_safe(f, p->paths[k]);
+		cli_field(f, p->paths[k]);
 		fputc('\n', f);
 	}
 	if (p->npaths > PATHS_SHOWN)
