@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "learner.h"
@@ -548,44 +549,54 @@ rule_ptrace(struct rbuf *b, const struct access *a, const char **ret_reason)
 	return 0;
 }
 
-/* options=(a, b) from the kernel's "rw, nosuid, remount" */
+static int
+rule_cmp_word(const void *a, const void *b)
+{
+	return strcmp((const char *)a, (const char *)b);
+}
+
+/*
+ * options=(a, b) from the kernel's "rw, nosuid, remount": sorted and
+ * without repeats, so that the same flags always give the same rule text.
+ */
 static int
 rule_mount_options(struct rbuf *b, const char *flags, const char **ret_reason)
 {
-	char word[65];
+	char words[32][33];
 	const char *p = flags;
-	int first = 1;
+	size_t nw = 0, i;
 
-	if (flags[0] == '\0')
-		return 0;
-	rb_put(b, " options=(");
 	while (*p != '\0') {
 		size_t n = strcspn(p, ", ");
 
 		if (n > 0) {
-			if (n >= sizeof(word)) {
+			if (n >= sizeof(words[0]) || nw >= 32) {
+				*ret_reason = "unknown mount flags";
+				return -EINVAL;
+			}
+			memcpy(words[nw], p, n);
+			words[nw][n] = '\0';
+			if (!rule_word_ok(words[nw])) {
 				*ret_reason = "unknown mount flag";
 				return -EINVAL;
 			}
-			memcpy(word, p, n);
-			word[n] = '\0';
-			if (!rule_word_ok(word)) {
-				*ret_reason = "unknown mount flag";
-				return -EINVAL;
-			}
-			if (!first)
-				rb_put(b, ", ");
-			rb_put(b, word);
-			first = 0;
+			nw++;
 		}
 		p += n;
 		p += strspn(p, ", ");
 	}
-	rb_put(b, ")");
-	if (first) {
-		*ret_reason = "empty mount flags";
-		return -EINVAL;
+	if (nw == 0)
+		return 0;
+	qsort(words, nw, sizeof(words[0]), rule_cmp_word);
+	rb_put(b, " options=(");
+	for (i = 0; i < nw; i++) {
+		if (i > 0 && strcmp(words[i], words[i - 1]) == 0)
+			continue;
+		if (i > 0)
+			rb_put(b, ", ");
+		rb_put(b, words[i]);
 	}
+	rb_put(b, ")");
 	return 0;
 }
 

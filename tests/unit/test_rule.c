@@ -461,11 +461,15 @@ test_classes(void **state)
 		/* mount */
 		{ mk(ACCESS_MOUNT, 0, "mount", "ext2", "/dev/loop0/",
 		    "/tmp/sdtest.19033-29001-MPfz98/mountpoint/", "rw, mand",
-		    ""), 0, "mount fstype=ext2 options=(rw, mand) /dev/loop0/ "
+		    ""), 0, "mount fstype=ext2 options=(mand, rw) /dev/loop0/ "
 		    "-> /tmp/sdtest.19033-29001-MPfz98/mountpoint/,", 0 },
 		{ mk(ACCESS_MOUNT, 0, "remount", "", "", "/tmp/foo/",
 		    "ro, remount", ""), 0,
-		    "mount options=(ro, remount) -> /tmp/foo/,", 0 },
+		    "mount options=(remount, ro) -> /tmp/foo/,", 0 },
+		{ mk(ACCESS_MOUNT, 0, "mount", "", "", "/newroot/dev/",
+		    "rw, nosuid, nodev, remount, bind, silent, relatime, rw",
+		    ""), 0, "mount options=(bind, nodev, nosuid, relatime, "
+		    "remount, rw, silent) -> /newroot/dev/,", 0 },
 		{ mk(ACCESS_MOUNT, 0, "umount", "", "", "/mnt/a/", "", ""), 0,
 		    "umount /mnt/a/,", 0 },
 		{ mk(ACCESS_MOUNT, 0, "pivot_root", "", "/n/put_old/", "/n/",
