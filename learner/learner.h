@@ -117,8 +117,8 @@ struct record {
  * (kernel: audit: ..., audit[PID]: AVC ..., a bare MESSAGE "AVC ..."),
  * dbus[PID]: lines.  st may be NULL: no record is then held or joined.
  *
- * A syslog record whose quote is left open (a record wrapped onto two lines,
- * or cut short) returns RECORD_CONTINUED and is held in *st:
+ * A syslog-stamped record whose quote is left open (a record wrapped onto
+ * two lines, or cut short) returns RECORD_CONTINUED and is held in *st:
  *  - a next line that starts with a blank continues it: the joined record is
  *    parsed and returned;
  *  - any other next line: the held half is parsed as it stands and returned,

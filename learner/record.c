@@ -768,6 +768,11 @@ parse_tagged(struct record *r, const char *p, const char *end, int hold)
 	return RECORD_NOT_APPARMOR;
 }
 
+/*
+ * Only syslog lines are held when a quote is left open: a forwarder or a
+ * viewer may wrap them.  auditd, dmesg, kmsg and journal lines are whole
+ * records; one cut short (printk's line limit) is read as it stands.
+ */
 static enum record_result
 parse_line(struct record *r, const char *p, const char *end, int hold)
 {
@@ -787,8 +792,8 @@ parse_line(struct record *r, const char *p, const char *end, int hold)
 			return RECORD_NOT_APPARMOR;
 		q = skip_blanks(q + 1, end);
 		if (STARTS(q, end, "audit") || STARTS(q, end, "type="))
-			return parse_kernel(r, q, end, hold);
-		return parse_tagged(r, q, end, hold);
+			return parse_kernel(r, q, end, 0);
+		return parse_tagged(r, q, end, 0);
 	}
 	if (is_month(p, end)) {
 		p = skip_blanks(p + 4, end);
@@ -814,16 +819,16 @@ parse_line(struct record *r, const char *p, const char *end, int hold)
 		if (q > p && q < end && (*q == ';' || q[-1] == ',')) {
 			if ((q = memchr(q, ';', (size_t)(end - q))) == NULL)
 				return RECORD_NOT_APPARMOR;
-			return parse_kernel(r, q + 1, end, hold);
+			return parse_kernel(r, q + 1, end, 0);
 		}
 		return RECORD_NOT_APPARMOR;
 	}
 	if (STARTS(p, end, "audit(") || STARTS(p, end, "audit: "))
-		return parse_kernel(r, p, end, hold);
+		return parse_kernel(r, p, end, 0);
 	/* a journal MESSAGE= of the audit transport: "AVC apparmor=..." */
 	if (STARTS(p, end, "AVC ") || STARTS(p, end, "USER_AVC ") ||
 	    STARTS(p, end, "APPARMOR"))
-		return parse_kernel(r, p, end, hold);
+		return parse_kernel(r, p, end, 0);
 	return RECORD_NOT_APPARMOR;
 }
 

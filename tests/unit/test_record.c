@@ -654,6 +654,15 @@ wrapped_syslog(void **state)
 	assert_int_equal(r->kind, RECORD_INVALID);
 	assert_int_equal(parse1(fx, "type=AVC msg=audit(1.000:1): apparmor=\"DENIED\" "
 	    "operation=\"open\" profile=\"p\" name=\"/etc/pass"), RECORD_MALFORMED);
+	/* kmsg and dmesg lines are never wrapped: one cut short is not held */
+	assert_int_equal(parse1(fx, "6,99,123,-;audit: type=1400 audit(1.000:1): "
+	    "apparmor=\"DENIED\" operation=\"open\" profile=\"p\" name=\"/etc/pa"),
+	    RECORD_MALFORMED);
+	assert_false(record_parse_pending(&fx->st));
+	assert_int_equal(parse1(fx, "[    5.000000] audit: type=1400 audit(1.000:1): "
+	    "apparmor=\"DENIED\" operation=\"open\" profile=\"p\" name=\"/etc/pa"),
+	    RECORD_MALFORMED);
+	assert_false(record_parse_pending(&fx->st));
 }
 
 static void
