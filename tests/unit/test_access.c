@@ -299,6 +299,16 @@ test_class_names(void **state)
 
 /* ----------------------------------------------------------------- corpus */
 
+/* Copy that fails the test instead of truncating. */
+static void
+copy_str(char *dst, size_t cap, const char *src)
+{
+	size_t n = strlen(src);
+
+	assert_true(n < cap);
+	memcpy(dst, src, n + 1);
+}
+
 static const char *const perm_words[] = {
 	"create", "open", "delete", "read", "write", "bind", "listen",
 	"accept", "connect", "send", "receive", "shutdown", "getattr",
@@ -344,7 +354,7 @@ tokens(const char *rule, char tok[MAXTOK][1024])
 		if (strncmp(p, "peer=", 5) == 0 && p[5] != '\0' &&
 		    strchr(p + 5, '=') != NULL)
 			p += 5;		/* peer=(label=x) -> label=x */
-		snprintf(tok[n++], 1024, "%s", p);
+		copy_str(tok[n++], 1024, p);
 	}
 	return n;
 }
@@ -420,7 +430,7 @@ split_file(const char *rule, struct frule *f)
 		strcpy(f->perms, "l");
 		strip_quotes(f->target);
 	} else {
-		snprintf(f->path, sizeof(f->path), "%s", t);
+		copy_str(f->path, sizeof(f->path), t);
 		next_token(p, f->perms, sizeof(f->perms));
 	}
 	strip_quotes(f->path);
@@ -508,7 +518,7 @@ upstream_rules(const char *path, char rules[8][4096])
 		    strncmp(s, "include", 7) == 0 ||
 		    strncmp(s, "profile ", 8) == 0 || s[l - 1] == '{')
 			continue;
-		snprintf(rules[n++], 4096, "%s", s);
+		copy_str(rules[n++], 4096, s);
 	}
 	fclose(f);
 	return n;
@@ -575,7 +585,7 @@ test_corpus(void **state)
 	static char up[8][4096];
 	static char accepted[256][4096];
 	const char *corpus = getenv("AALEARN_CORPUS");
-	char dir[1024], path[1200];
+	char dir[1024], path[1600];
 	struct dirent *e;
 	DIR *d;
 	size_t naccepted = 0;
@@ -645,7 +655,7 @@ test_corpus(void **state)
 		if (err < 0)
 			fail_msg("%s: no 3.0.8 rule: %s", e->d_name, why);
 		assert_true(naccepted < 256);
-		snprintf(accepted[naccepted++], 4096, "%s", ours);
+		copy_str(accepted[naccepted++], 4096, ours);
 	}
 	closedir(d);
 	print_message("corpus: %d cases, %d compared with upstream rules, "
