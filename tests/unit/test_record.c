@@ -641,6 +641,21 @@ wrapped_syslog(void **state)
 	assert_false(record_parse_pending(&fx->st));
 	assert_int_equal(record_parse(&fx->st, r, NULL, 0), RECORD_NOT_APPARMOR);
 
+	/* a caller that does not take the kept-back line loses nothing */
+	{
+		const char *third = "type=AVC msg=audit(3.000:10): apparmor=\"DENIED\" "
+		    "operation=\"open\" profile=\"z\" name=\"/z\" pid=6";
+
+		assert_int_equal(parse1(fx, wrapped1), RECORD_CONTINUED);
+		assert_int_equal(record_parse(&fx->st, r, next, strlen(next)), RECORD_OK);
+		assert_int_equal(r->serial, 186);
+		assert_int_equal(record_parse(&fx->st, r, third, strlen(third)), RECORD_OK);
+		assert_int_equal(r->serial, 9);
+		assert_int_equal(record_parse(&fx->st, r, NULL, 0), RECORD_OK);
+		assert_int_equal(r->serial, 10);
+		assert_false(record_parse_pending(&fx->st));
+	}
+
 	/* cut short at the end of input */
 	assert_int_equal(parse1(fx, wrapped1), RECORD_CONTINUED);
 	assert_int_equal(record_parse(&fx->st, r, NULL, 0), RECORD_OK);
