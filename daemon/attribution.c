@@ -226,7 +226,7 @@ attribution_parse_cgroup(const char *text, size_t len,
 {
 	const char *line, *end = text + len, *nl, *path;
 	struct found best = { 0 }, f;
-	int best_depth = 0, depth;
+	int best_depth = 0, depth = 0;
 	size_t i;
 
 	for (line = text; line < end; line = nl + 1) {

@@ -307,7 +307,7 @@ static void
 test_real_cgroup(void **state)
 {
 	const char *root = cgroup2_root();
-	char top[PATH_MAX], outer[PATH_MAX], mid[PATH_MAX], inner[PATH_MAX];
+	char top[256], outer[512], mid[600], inner[700];
 	struct attribution *a;
 	struct container c;
 	int p[2], st;
