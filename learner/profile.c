@@ -726,6 +726,8 @@ out:
 
 /* ------------------------------------------------------------ parser */
 
+static bool variable_at(const struct scan *sc);
+
 enum stmt_end {
 	STMT_COMMA,	/* a rule, ended by ',' */
 	STMT_OPEN,	/* a block header, ended by '{' */
@@ -1589,7 +1591,8 @@ rule_text_ok(const char *r)
 		return p != NULL && r[n - 1] == '>' &&
 		    strcspn(p + 1, "<>\"#, \t") == (size_t)(r + n - 1 - p - 1);
 	}
-	if (r[0] == '#' || r[0] == '}' || (r[0] == '@' && r[1] == '{'))
+	if (r[0] == '#' || r[0] == '}' || variable_at(&sc) ||
+	    word_at(r, n, 0, "include"))
 		return false;
 	if (scan_statement(&sc, &end) != STMT_COMMA || end != n - 1)
 		return false;

@@ -661,10 +661,11 @@ block_refuses_hostile_rules(void **state)
 	}
 	{
 		const char *ok[] = { "\"/tmp/a b, c\" r,",
-		    "include <abstractions/nameservice>" };
+		    "include <abstractions/nameservice>",
+		    "@{PROC}/@{pid}/status r," };
 
 		assert_int_equal(profile_add_rules(sample, strlen(sample),
-		    "shop", ok, 2, &out, &len), 0);
+		    "shop", ok, 3, &out, &len), 0);
 		free(out);
 	}
 }
