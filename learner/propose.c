@@ -558,8 +558,8 @@ step_abstractions(struct ctx *c)
 		struct proposal *p;
 
 		for (size_t k = 0; k < nnames && !c->pl.err; k++) {
-			size_t *cov, n;
-			char *beyond;
+			size_t *cov = NULL, n = 0;
+			char *beyond = NULL;
 			int rc;
 
 			if (names[k] == NULL)

@@ -80,8 +80,11 @@ host_loader(const char *name, bool angle, char **ret_text, size_t *ret_len,
 			char sub[4096], *t;
 			size_t tl;
 
-			snprintf(sub, sizeof(sub), "%s/%s", path, ents[i]->d_name);
-			if (ents[i]->d_name[0] != '.' && buf != NULL &&
+			int w = snprintf(sub, sizeof(sub), "%s/%s", path,
+			    ents[i]->d_name);
+
+			if (w > 0 && (size_t)w < sizeof(sub) &&
+			    ents[i]->d_name[0] != '.' && buf != NULL &&
 			    (t = slurp(sub, &tl)) != NULL) {
 				char *nb = realloc(buf, len + tl + 2);
 
@@ -296,10 +299,14 @@ one_case(const char *dir, const char *name, struct tally *t)
 	assert_non_null(agg);
 	assert_non_null(l);
 	assert_non_null(vars);
-	snprintf(path, sizeof(path), "%s/%s.in", dir, name);
+	if (snprintf(path, sizeof(path), "%s/%s.in", dir, name) >=
+	    (int)sizeof(path))
+		fail();
 	in = slurp(path, NULL);
 	assert_non_null(in);
-	snprintf(path, sizeof(path), "%s/%s.profile", dir, name);
+	if (snprintf(path, sizeof(path), "%s/%s.profile", dir, name) >=
+	    (int)sizeof(path))
+		fail();
 	prof = slurp(path, &plen);
 	assert_non_null(prof);
 	t->cases++;

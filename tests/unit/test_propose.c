@@ -203,6 +203,19 @@ find_text(const struct proposal *p, size_t n, const char *text)
 	return NULL;
 }
 
+/* The proposal with that text; the test fails without it. */
+static const struct proposal *
+must_find(const struct proposal *p, size_t n, const char *text)
+{
+	const struct proposal *r = find_text(p, n, text);
+
+	if (r == NULL) {
+		fail_msg("no proposal \"%s\"", text);
+		abort();
+	}
+	return r;
+}
+
 /* A policy holding exactly the proposed rules (plus host variables). */
 static struct policy *
 policy_of(const struct proposal *p, size_t n, bool vars)
@@ -254,8 +267,7 @@ file_permissions_merge(void **state)
 	(void)state;
 	assert_int_equal(propose_rules(NULL, o, 4, NULL, &p, &n), 0);
 	assert_int_equal(n, 3);
-	db = find_text(p, n, "/srv/app/data.db rw,");
-	assert_non_null(db);
+	db = must_find(p, n, "/srv/app/data.db rw,");
 	assert_int_equal(db->nevidence, 2);
 	assert_int_equal(db->allowed, 2);
 	assert_int_equal(db->npaths, 1);
@@ -438,8 +450,7 @@ siblings_threshold(void **state)
 
 		assert_int_equal(propose_rules(NULL, j, 4, NULL, &p, &n), 0);
 		assert_int_equal(n, 2);
-		g = find_text(p, n, "/var/lib/app/data/users/*.json r,");
-		assert_non_null(g);
+		g = must_find(p, n, "/var/lib/app/data/users/*.json r,");
 		assert_int_equal(g->npaths, 3);
 		assert_non_null(find_text(p, n,
 		    "/var/lib/app/data/users/index.html r,"));
@@ -548,8 +559,7 @@ variables(void **state)
 	(void)state;
 	assert_int_equal(propose_rules(pol, o, 4, NULL, &p, &n), 0);
 	assert_int_equal(n, 3);
-	g = find_text(p, n, "@{PROC}/@{pid}/status r,");
-	assert_non_null(g);
+	g = must_find(p, n, "@{PROC}/@{pid}/status r,");
 	assert_true(g->generalised);
 	assert_int_equal(g->npaths, 2);
 	assert_non_null(find_text(p, n, "@{PROC}/@{pid}/task/@{tid}/stat r,"));
@@ -664,8 +674,7 @@ abstractions_narrow_and_trap(void **state)
 		    host_loader, NULL, &pol), 0);
 	}
 	assert_int_equal(propose_rules(pol, o, 7, &opt, &p, &n), 0);
-	inc = find_text(p, n, "include <abstractions/nameservice>");
-	assert_non_null(inc);
+	inc = must_find(p, n, "include <abstractions/nameservice>");
 	assert_int_equal(inc->kind, PROPOSAL_INCLUDE);
 	assert_int_equal(inc->nevidence, 3);
 	assert_non_null(inc->beyond);
