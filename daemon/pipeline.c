@@ -101,6 +101,24 @@ pipeline_free(struct pipeline *p)
 	free(p);
 }
 
+static int
+attribute(const struct record *r, struct container *ret, void *arg)
+{
+	struct pipeline *p = arg;
+	int64_t ms;
+
+	if (r->epoch > 0 && r->epoch < INT64_MAX / 1000 - 1) {
+		ms = r->epoch * 1000 + (r->msec > 0 && r->msec < 1000 ? r->msec : 0);
+		if (ms > p->cur->last_record_ms)
+			p->cur->last_record_ms = ms;
+	}
+	if (p->attr == NULL) {
+		memset(ret, 0, sizeof(*ret));
+		return 0;
+	}
+	return attribution_lookup(p->attr, r->pid, ret);
+}
+
 int
 pipeline_add_source(struct pipeline *p, const char *name)
 {
@@ -124,6 +142,9 @@ pipeline_add_source(struct pipeline *p, const char *name)
 		memset(s, 0, sizeof(*s));
 		return -ENOMEM;
 	}
+	/* Look the process up while it most likely still runs. */
+	if (p->attr != NULL)
+		join_set_attribution(s->join, attribute, p);
 	return (int)p->nsrc++;
 }
 
@@ -133,24 +154,6 @@ source(struct pipeline *p, int i)
 	if (i < 0 || (size_t)i >= p->nsrc)
 		return NULL;
 	return &p->src[i];
-}
-
-static int
-attribute(const struct record *r, struct container *ret, void *arg)
-{
-	struct pipeline *p = arg;
-	int64_t ms;
-
-	if (r->epoch > 0 && r->epoch < INT64_MAX / 1000 - 1) {
-		ms = r->epoch * 1000 + (r->msec > 0 && r->msec < 1000 ? r->msec : 0);
-		if (ms > p->cur->last_record_ms)
-			p->cur->last_record_ms = ms;
-	}
-	if (p->attr == NULL) {
-		memset(ret, 0, sizeof(*ret));
-		return 0;
-	}
-	return attribution_lookup(p->attr, r->pid, ret);
 }
 
 static int
@@ -168,6 +171,7 @@ pipeline_feed_line(struct pipeline *p, int i, const char *line, size_t len)
 
 	if (s == NULL)
 		return -EINVAL;
+	p->cur = s;
 	rc = join_line(s->join, line, len);
 	if (rc <= 0)
 		return rc;
@@ -184,6 +188,7 @@ pipeline_feed_netlink(struct pipeline *p, int i, int type, const char *payload,
 
 	if (s == NULL)
 		return -EINVAL;
+	p->cur = s;
 	rc = join_netlink(s->join, type, payload, len);
 	if (rc <= 0)
 		return rc;

@@ -25,6 +25,10 @@
 struct jslot {
 	struct record	 r;
 	char		 exe[EXE_MAX];
+	/* Attribution made when the record arrived (join_set_attribution). */
+	int		 attributed, attr_rc;
+	struct container c;
+	char		 cbuf[256];
 };
 
 /* Kept apart from the 20 KiB slots: every feed looks at all of them. */
@@ -47,6 +51,9 @@ struct join {
 	char		 last_exe[EXE_MAX];
 	size_t		 last_exe_len;
 	int		 last_has_exe;
+
+	join_attribute_cb early_cb;
+	void		*early_arg;
 
 	struct join_stats stats;
 };
@@ -311,12 +318,53 @@ event_record(struct join *j, int type, int64_t epoch, int64_t serial,
 	}
 }
 
+/* Copy a borrowed string into the slot's buffer; NULL when it does not fit. */
+static const char *
+keep(char **p, const char *end, const char *s)
+{
+	size_t n;
+	char *d = *p;
+
+	if (s == NULL)
+		return NULL;
+	n = strlen(s) + 1;
+	if (n > (size_t)(end - d))
+		return NULL;
+	memcpy(d, s, n);
+	*p = d + n;
+	return d;
+}
+
+static void
+attribute_early(struct join *j, struct jslot *s)
+{
+	struct container c;
+	char *p = s->cbuf;
+	const char *end = s->cbuf + sizeof(s->cbuf);
+
+	memset(&c, 0, sizeof(c));
+	memset(&s->c, 0, sizeof(s->c));
+	s->attributed = 1;
+	s->attr_rc = j->early_cb(&s->r, &c, j->early_arg);
+	if (s->attr_rc < 0 || c.id == NULL)
+		return;
+	s->c.runtime = keep(&p, end, c.runtime);
+	s->c.id = keep(&p, end, c.id);
+	s->c.pod_uid = keep(&p, end, c.pod_uid);
+	if (s->c.id == NULL)
+		s->attr_rc = -ENOBUFS;
+}
+
 /* The record just parsed into ring slot k joins the queue. */
 static void
 enqueue(struct join *j, size_t k)
 {
 	const struct record *r = &j->slots[k].r;
 	struct jmeta *m = &j->meta[k];
+
+	j->slots[k].attributed = 0;
+	if (j->early_cb != NULL)
+		attribute_early(j, &j->slots[k]);
 
 	m->epoch = r->epoch;
 	m->serial = r->serial;
@@ -396,17 +444,33 @@ join_netlink(struct join *j, int type, const char *payload, size_t len)
 	return feed(j, 1, type, payload, len);
 }
 
-const struct record *
-join_next(struct join *j)
+void
+join_set_attribution(struct join *j, join_attribute_cb cb, void *arg)
+{
+	j->early_cb = cb;
+	j->early_arg = arg;
+}
+
+/* The ring index of the next ready record, taken off the queue; -1: none. */
+static long
+pop(struct join *j)
 {
 	size_t k;
 
 	if (j->n == 0 || !j->meta[j->head].done)
-		return NULL;
+		return -1;
 	k = j->head;
 	j->head = at(j, 1);
 	j->n--;
-	return &j->slots[k].r;
+	return (long)k;
+}
+
+const struct record *
+join_next(struct join *j)
+{
+	long k = pop(j);
+
+	return k < 0 ? NULL : &j->slots[k].r;
 }
 
 void
@@ -425,9 +489,13 @@ join_collect(struct join *j, struct aggregate *a, join_attribute_cb cb,
 	const struct record *r;
 	struct container c;
 	struct access acc;
+	struct jslot *s;
+	long k;
 	int rc, n = 0;
 
-	while ((r = join_next(j)) != NULL) {
+	while ((k = pop(j)) >= 0) {
+		s = &j->slots[k];
+		r = &s->r;
 		rc = access_from_record(r, &acc);
 		if (rc == -ENOENT) {
 			j->stats.no_access++;
@@ -438,7 +506,13 @@ join_collect(struct join *j, struct aggregate *a, join_attribute_cb cb,
 			continue;
 		}
 		memset(&c, 0, sizeof(c));
-		if (cb != NULL) {
+		if (s->attributed) {
+			rc = s->attr_rc;
+			if (rc >= 0)
+				c = s->c;
+			else
+				j->stats.unattributed++;
+		} else if (cb != NULL) {
 			rc = cb(r, &c, arg);
 			if (rc < 0) {
 				/* Gone or unreadable: keep it, on the host. */

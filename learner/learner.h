@@ -443,9 +443,16 @@ int join_syscall_exe(const char *text, size_t len, char *buf, size_t buflen);
 typedef int (*join_attribute_cb)(const struct record *,
     struct container *ret_container, void *arg);
 /*
- * Move every ready record of j into a: access_from_record, attribution
- * through cb (NULL: the host), aggregate_add_access.  Counts go to j's stats.
- * Returns the number of records aggregated, or -ENOMEM.
+ * Attribute each record as it arrives instead of when it leaves the join:
+ * a short-lived process may be gone by the time its SYSCALL record came.
+ * The result is kept with the record (strings copied) for join_collect().
+ */
+void join_set_attribution(struct join *, join_attribute_cb cb, void *arg);
+/*
+ * Move every ready record of j into a: access_from_record, attribution (the
+ * one made on arrival, else through cb; NULL: the host),
+ * aggregate_add_access.  Counts go to j's stats.  Returns the number of
+ * records aggregated, or -ENOMEM.
  */
 int join_collect(struct join *j, struct aggregate *a, join_attribute_cb cb,
     void *arg);

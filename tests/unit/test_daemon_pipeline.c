@@ -283,6 +283,45 @@ test_attribution_and_children(void **state)
 	rmdir(dir);
 }
 
+static void
+test_attribution_on_arrival(void **state)
+{
+	char dir[] = "/tmp/aalearn-pproc-XXXXXX", path[PATH_MAX];
+	struct store *st = open_store();
+	struct attribution *a;
+	struct pipeline *p;
+	struct obs o = { 0 };
+	int src;
+
+	assert_non_null(mkdtemp(dir));
+	write_file(dir, 200, "stat", "200 (sh) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 "
+	    "20 0 1 0 999 0 0\n");
+	write_file(dir, 200, "cgroup", "0::/system.slice/docker-" ID1 ".scope\n");
+	a = attribution_new(dir, 8);
+	p = pipeline_new(st, a, NULL);
+	src = pipeline_add_source(p, "netlink");
+
+	/* The AVC arrives while the process runs; it exits before the
+	 * SYSCALL record that completes its event. */
+	feed(p, src, avc(7, "app", "/short-lived", 200));
+	snprintf(path, sizeof(path), "%s/200/stat", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/200/cgroup", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/200", dir);
+	rmdir(path);
+	feed(p, src, syscall_rec(7, "/bin/true"));
+	assert_true(pipeline_flush(p, 1) >= 0);
+	store_list_observations(st, "app", NULL, obs_cb, &o);
+	assert_int_equal(o.n, 1);
+	assert_string_equal(o.cid[0], ID1);
+	assert_string_equal(o.exe[0], "/bin/true");
+	pipeline_free(p);
+	attribution_free(a);
+	store_close(st);
+	rmdir(dir);
+}
+
 struct prof {
 	uint64_t overflow, observations;
 };
@@ -367,6 +406,7 @@ main(void)
 		cmocka_unit_test(test_join_and_checkpoint),
 		cmocka_unit_test(test_failed_flush_loses_nothing),
 		cmocka_unit_test(test_attribution_and_children),
+		cmocka_unit_test(test_attribution_on_arrival),
 		cmocka_unit_test(test_caps_and_should_flush),
 		cmocka_unit_test(test_sources_do_not_join),
 	};

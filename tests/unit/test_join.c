@@ -364,6 +364,54 @@ test_collect(void **state)
 	join_free(j);
 }
 
+static int
+alive_only(const struct record *r, struct container *ret, void *arg)
+{
+	int *alive = arg;
+
+	if (!*alive)
+		return -ESRCH;
+	ret->runtime = "podman";
+	ret->id = "fedcba9876543210";
+	ret->pod_uid = NULL;
+	return 0;
+}
+
+static void
+test_early_attribution(void **state)
+{
+	struct join *j = join_new(8);
+	struct aggregate *a = aggregate_new(10, 10);
+	struct obs_list l = { 0 };
+	struct join_stats st;
+	const char *avc = AVC("1700000000.100", "50", "/short");
+	const char *sc = SYSCALL("1700000000.100", "50", "\"/bin/true\"");
+	int alive = 1;
+
+	join_set_attribution(j, alive_only, &alive);
+	assert_int_equal(join_line(j, avc, strlen(avc)), 0);
+	/* The process exits before its event is complete. */
+	alive = 0;
+	assert_int_equal(join_line(j, sc, strlen(sc)), 1);
+	/* A late callback would say "gone"; the one made on arrival counts. */
+	assert_int_equal(join_collect(j, a, alive_only, &alive), 1);
+	aggregate_foreach(a, list_obs, &l);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.id[0], "fedcba9876543210");
+	join_get_stats(j, &st);
+	assert_int_equal(st.unattributed, 0);
+
+	/* Gone already on arrival: unattributed, kept on the host. */
+	avc = AVC("1700000000.200", "51", "/gone");
+	assert_int_equal(join_line(j, avc, strlen(avc)), 0);
+	join_drain(j);
+	assert_int_equal(join_collect(j, a, NULL, NULL), 1);
+	join_get_stats(j, &st);
+	assert_int_equal(st.unattributed, 1);
+	aggregate_free(a);
+	join_free(j);
+}
+
 int
 main(void)
 {
@@ -377,6 +425,7 @@ main(void)
 		cmocka_unit_test(test_netlink),
 		cmocka_unit_test(test_syscall_exe),
 		cmocka_unit_test(test_collect),
+		cmocka_unit_test(test_early_attribution),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
