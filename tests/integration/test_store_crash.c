@@ -15,6 +15,7 @@
  * AALEARN_SEED=N replays one run.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -131,7 +132,7 @@ make_obs(const struct rec *r, struct observation *o, char *profile,
 
 /* The child: resume from the checkpoint and write until killed. */
 static void
-writer(unsigned seed)
+writer(unsigned seed, int progress_fd)
 {
 	char err[512], profile[32], path0[64], cid[80], pos_text[64];
 	struct observation o;
@@ -187,6 +188,9 @@ writer(unsigned seed)
 		if ((rc = store_commit(st)) < 0)
 			break;
 		pos += n;
+		/* Tell the parent; once the pipe is full, wait to be killed. */
+		if (write(progress_fd, "c", 1) != 1)
+			break;
 	}
 out:
 	fprintf(stderr, "writer: at %" PRIu64 ": %s (%s)\n", pos,
@@ -326,7 +330,7 @@ main(void)
 	const char *env;
 	unsigned seed;
 	uint64_t before, pos = 0;
-	int i, status, progressed = 0;
+	int i, j, early, status, progressed = 0;
 	long delay_us;
 	pid_t pid;
 	char cmd[128];
@@ -346,27 +350,38 @@ main(void)
 
 	for (i = 0; i < KILLS; i++) {
 		unsigned child_seed = (unsigned)rand();
+		int progress[2], commits;
+		char c;
 
 		/*
-		 * Mostly well into the run; now and then within the first
-		 * milliseconds, while the file is created and migrated.
+		 * Now and then within the first milliseconds, while the file
+		 * is created and migrated; mostly after a random number of
+		 * commits, a random time into the batches that follow.
 		 */
-		if (i < 3 || rand() % 8 == 0)
-			delay_us = rand() % 3000;
-		else
-			delay_us = 5000 + rand() % 150000;
+		early = i < 3 || rand() % 8 == 0;
+		commits = early ? 0 : 1 + rand() % 20;
+		delay_us = rand() % 3000;
+		if (pipe2(progress, O_CLOEXEC) < 0)
+			die("pipe: %s", strerror(errno));
 		fflush(NULL);
 		pid = fork();
 		if (pid < 0)
 			die("fork: %s", strerror(errno));
-		if (pid == 0)
-			writer(child_seed);
-		ts.tv_sec = delay_us / 1000000;
-		ts.tv_nsec = (delay_us % 1000000) * 1000;
+		if (pid == 0) {
+			close(progress[0]);
+			writer(child_seed, progress[1]);
+		}
+		close(progress[1]);
+		for (j = 0; j < commits; j++)
+			if (read(progress[0], &c, 1) != 1)
+				break;	/* it died: waitpid tells */
+		ts.tv_sec = 0;
+		ts.tv_nsec = delay_us * 1000;
 		nanosleep(&ts, NULL);
 		kill(pid, SIGKILL);
 		if (waitpid(pid, &status, 0) < 0)
 			die("waitpid: %s", strerror(errno));
+		close(progress[0]);
 		if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL)
 			die("kill %d: writer failed before the kill "
 			    "(status %#x)", i, status);
@@ -374,8 +389,11 @@ main(void)
 		pos = verify(e, i);
 		if (pos > before)
 			progressed++;
-		printf("kill %2d after %6ld us: checkpoint %" PRIu64 "\n", i,
-		    delay_us, pos);
+		else if (commits > 0)
+			die("kill %d: %d commits reported, checkpoint stayed at %"
+			    PRIu64, i, commits, pos);
+		printf("kill %2d after %2d commits + %4ld us: checkpoint %"
+		    PRIu64 "\n", i, commits, delay_us, pos);
 	}
 	/* The kills must have landed while work was being done. */
 	if (progressed < KILLS / 3)
