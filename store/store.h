@@ -23,7 +23,11 @@
  *
  * The store_list_* calls visit rows in a stable order; a callback returns
  * non-zero to stop, and that value is returned, else the number of rows
- * visited.  Do not write to the same store from inside a callback.
+ * visited.  Inside a callback, do not write to the same store nor call the
+ * same list function again (other look-ups are fine).
+ *
+ * One struct store per thread.  Another program's SQLite file is refused
+ * untouched (PRAGMA application_id marks ours).
  */
 #ifndef AALEARN_STORE_H
 #define AALEARN_STORE_H
@@ -45,15 +49,22 @@ enum store_flags {
  * Open (and migrate) the store at path (":memory:" works).  On failure
  * returns NULL and, when errmsg is not NULL, writes a message naming the
  * path and the reason (newer schema, not a database, locked...) into it.
+ * STORE_READONLY refuses a store that still needs migrating.
  */
 struct store *store_open(const char *path, int flags, char *errmsg,
     size_t errlen);
 void store_close(struct store *);
 /* Non-zero when the file or its directory had looser permissions than 0600/0700. */
 int store_loose_permissions(const struct store *);
-/* Distinct observations kept per profile before overflow is counted. */
+/*
+ * Distinct observations kept per profile before overflow is counted
+ * (STORE_DEFAULT_CAP until set).  Lowering it drops nothing already kept.
+ */
 void store_set_cap(struct store *, uint64_t per_profile);
-/* This store's host identity (random, made once, kept in the database). */
+/*
+ * This store's host identity: 32 hex digits, random, made once, kept in the
+ * database ("" on a read-only store whose identity was deleted).
+ */
 const char *store_host_id(const struct store *);
 /* SQLite's message for the last failed call on this store (for logs). */
 const char *store_errmsg(const struct store *);
