@@ -45,6 +45,10 @@ sbuf_add(struct sbuf *b, const char *s, size_t n)
 {
 	if (b->err)
 		return;
+	if (n > PROFILE_TEXT_MAX * 4 || b->len > PROFILE_TEXT_MAX * 4) {
+		b->err = -E2BIG;	/* an offset went wrong: never write */
+		return;
+	}
 	if (b->len + n + 1 > b->cap) {
 		size_t cap = b->cap ? b->cap : 256;
 		char *p;

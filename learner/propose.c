@@ -656,51 +656,75 @@ proc_pattern(const struct ctx *c, const char *path, char *buf, size_t len)
 	return w > 0 && (size_t)w < len;
 }
 
+struct vitem {
+	size_t	 obs;
+	char	*pat;
+};
+
+static int
+cmp_vitem(const void *x, const void *y)
+{
+	const struct vitem *a = x, *b = y;
+	int r = strcmp(a->pat, b->pat);
+
+	if (r != 0)
+		return r;
+	return a->obs < b->obs ? -1 : a->obs > b->obs;
+}
+
 static void
 step_variables(struct ctx *c)
 {
-	char pat[4096];
-	bool *seen = calloc(c->nobs + 1, sizeof(*seen));
+	struct vitem *v = calloc(c->nobs + 1, sizeof(*v));
+	size_t nv = 0;
+	char pat[4096], key[4200];
 
-	if (seen == NULL) {
+	if (v == NULL) {
 		c->pl.err = -ENOMEM;
 		return;
 	}
-	for (size_t i = 0; i < c->nobs && !c->pl.err; i++) {
+	/* The pattern of each per-process path, keyed with class and
+	 * permissions so that one sort groups what shares a rule. */
+	for (size_t i = 0; i < c->nobs; i++) {
 		const struct observation *o = &c->obs[i];
-		size_t *ev = NULL, nev = 0;
-		struct proposal *p;
-		char *text;
 
-		if (c->done[i] || seen[i] || !pathlike(o) ||
+		if (c->done[i] || !pathlike(o) ||
 		    !proc_pattern(c, o->access.f[0], pat, sizeof(pat)))
 			continue;
-		if ((ev = calloc(c->nobs, sizeof(*ev))) == NULL) {
+		snprintf(key, sizeof(key), "%d|%016llx|%s", (int)o->access.cls,
+		    (unsigned long long)perm_key(o), pat);
+		if ((v[nv].pat = strdup(key)) == NULL) {
 			c->pl.err = -ENOMEM;
 			break;
 		}
-		/* Everything with the same pattern, class and permissions. */
-		for (size_t k = i; k < c->nobs; k++) {
-			char other[4096];
-			const struct observation *q = &c->obs[k];
+		v[nv++].obs = i;
+	}
+	if (!c->pl.err && nv > 1)
+		qsort(v, nv, sizeof(*v), cmp_vitem);
+	for (size_t i = 0; i < nv && !c->pl.err;) {
+		size_t j = i, *ev, nev = 0;
+		const struct observation *o = &c->obs[v[i].obs];
+		const char *pt = strchr(strchr(v[i].pat, '|') + 1, '|') + 1;
+		struct proposal *p;
+		char *text;
 
-			if (c->done[k] || seen[k] || !pathlike(q) ||
-			    q->access.cls != o->access.cls ||
-			    perm_key(q) != perm_key(o) ||
-			    !proc_pattern(c, q->access.f[0], other,
-			    sizeof(other)) || strcmp(other, pat) != 0)
-				continue;
-			ev[nev++] = k;
-			seen[k] = true;
+		while (j < nv && strcmp(v[j].pat, v[i].pat) == 0)
+			j++;
+		if ((ev = calloc(j - i, sizeof(*ev))) == NULL) {
+			c->pl.err = -ENOMEM;
+			break;
 		}
-		if (!pattern_safe(pat, c->vars, c->obs, ev, nev) ||
-		    (text = pattern_rule(pat, o->access.mask,
+		for (size_t k = i; k < j; k++)
+			ev[nev++] = v[k].obs;
+		if (!pattern_safe(pt, c->vars, c->obs, ev, nev) ||
+		    (text = pattern_rule(pt, o->access.mask,
 		    o->access.cls)) == NULL) {
 			free(ev);
+			i = j;
 			continue;	/* stays for the exact step */
 		}
-		p = plist_new(&c->pl, PROPOSAL_RULE, o->access.cls);
-		if (p == NULL) {
+		if ((p = plist_new(&c->pl, PROPOSAL_RULE, o->access.cls)) ==
+		    NULL) {
 			free(text);
 			free(ev);
 			break;
@@ -716,8 +740,11 @@ step_variables(struct ctx *c)
 			c->done[ev[k]] = true;
 		}
 		free(ev);
+		i = j;
 	}
-	free(seen);
+	for (size_t i = 0; i < nv; i++)
+		free(v[i].pat);
+	free(v);
 }
 
 /* ------------------------------------------------------------ step 4 */
@@ -818,27 +845,10 @@ varying_ok(struct item **v, size_t n, size_t k)
 	return digits || (samelen && len0 >= 6);
 }
 
-/* Same name apart from segment k (and the same trailing slash). */
-static bool
-same_but(const struct item *a, const struct item *b, size_t k)
-{
-	size_t as, ae, bs, be;
-
-	if (a->dirlen != b->dirlen || strncmp(a->path, b->path, a->dirlen) ||
-	    a->name[a->namelen] != b->name[b->namelen])
-		return false;
-	if (!segment(a->name, a->namelen, k, &as, &ae) ||
-	    !segment(b->name, b->namelen, k, &bs, &be))
-		return false;
-	return as == bs && a->namelen - ae == b->namelen - be &&
-	    strncmp(a->name, b->name, as) == 0 &&
-	    strcmp(a->name + ae, b->name + be) == 0;
-}
-
 static void
 emit_glob(struct ctx *c, struct item **v, size_t n, size_t k)
 {
-	size_t s0, e0, cp, cs, minlen = SIZE_MAX, *ev;
+	size_t s0 = 0, e0 = 0, cp, cs, minlen = SIZE_MAX, *ev;
 	const struct item *a = v[0];
 	char *pat, *text;
 	struct proposal *p;
@@ -849,7 +859,7 @@ emit_glob(struct ctx *c, struct item **v, size_t n, size_t k)
 	cp = e0 - s0;
 	cs = e0 - s0;
 	for (size_t i = 0; i < n; i++) {
-		size_t s, e, q;
+		size_t s = 0, e = 0, q;
 
 		segment(v[i]->name, v[i]->namelen, k, &s, &e);
 		if (e - s < minlen)
@@ -925,19 +935,74 @@ emit_glob(struct ctx *c, struct item **v, size_t n, size_t k)
 	free(pat);
 }
 
+/* One (item, varying segment) with the key of everything but that segment. */
+struct skey {
+	char	*key;
+	size_t	 item, k;
+};
+
+static int
+cmp_skey(const void *x, const void *y)
+{
+	const struct skey *a = x, *b = y;
+	int r = strcmp(a->key, b->key);
+
+	if (r != 0)
+		return r;
+	return a->item < b->item ? -1 : a->item > b->item;
+}
+
+/* A run of equal keys: a cluster of siblings. */
+struct cand {
+	size_t	 start, end;	/* in the sorted keys */
+	size_t	 distinct;
+};
+
+static int
+cmp_cand(const void *x, const void *y)
+{
+	const struct cand *a = x, *b = y;
+
+	if (a->distinct != b->distinct)
+		return a->distinct > b->distinct ? -1 : 1;
+	return a->start < b->start ? -1 : a->start > b->start;
+}
+
+/* Items of keys[s..e) not used yet, distinct paths only, into grp. */
+static size_t
+cand_items(struct item *its, const struct skey *keys, size_t s, size_t e,
+    struct item **grp, size_t *ret_all, struct item **all)
+{
+	size_t n = 0, na = 0;
+
+	for (size_t q = s; q < e; q++) {
+		struct item *it = &its[keys[q].item];
+		bool dup = false;
+
+		if (it->used)
+			continue;
+		all[na++] = it;
+		for (size_t r = 0; r < n && !dup; r++)
+			dup = strcmp(grp[r]->path, it->path) == 0;
+		if (!dup)
+			grp[n++] = it;
+	}
+	*ret_all = na;
+	return n;
+}
+
 static void
 step_siblings(struct ctx *c)
 {
-	struct item *its;
-	struct item **grp;
-	size_t nits = 0;
+	struct item *its = calloc(c->nobs + 1, sizeof(*its));
+	struct item **grp = calloc(c->nobs + 1, sizeof(*grp));
+	struct item **all = calloc(c->nobs + 1, sizeof(*all));
+	struct skey *keys = NULL;
+	struct cand *cands = NULL;
+	size_t nits = 0, nkeys = 0, ncands = 0;
 
-	if ((its = calloc(c->nobs + 1, sizeof(*its))) == NULL ||
-	    (grp = calloc(c->nobs + 1, sizeof(*grp))) == NULL) {
-		free(its);
-		c->pl.err = -ENOMEM;
-		return;
-	}
+	if (its == NULL || grp == NULL || all == NULL)
+		goto nomem;
 	for (size_t i = 0; i < c->nobs; i++) {
 		const struct observation *o = &c->obs[i];
 		const char *path = o->access.f[0], *slash;
@@ -962,73 +1027,75 @@ step_siblings(struct ctx *c)
 			continue;
 		nits++;
 	}
-	/* Greedy: the biggest cluster first, until none reaches the bar. */
-	for (;;) {
-		size_t best = 0, best_k = 0, best_i = 0;
+	if (nits < c->threshold)
+		goto out;
+	if ((keys = calloc(nits * 16 + 1, sizeof(*keys))) == NULL)
+		goto nomem;
+	for (size_t i = 0; i < nits; i++) {
+		const struct item *it = &its[i];
+		const struct observation *o = &c->obs[it->obs];
 
-		for (size_t i = 0; i < nits; i++) {
-			if (its[i].used)
-				continue;
-			for (size_t k = 0; k < 16; k++) {
-				size_t s, e, n = 0;
+		for (size_t k = 0; k < 16; k++) {
+			size_t s0, e0, kl;
+			char *key;
 
-				if (!segment(its[i].name, its[i].namelen, k,
-				    &s, &e))
-					break;
-				for (size_t j = 0; j < nits; j++) {
-					const struct observation *a, *b;
-
-					if (its[j].used)
-						continue;
-					a = &c->obs[its[i].obs];
-					b = &c->obs[its[j].obs];
-					if (a->access.cls != b->access.cls ||
-					    perm_key(a) != perm_key(b) ||
-					    !same_but(&its[i], &its[j], k))
-						continue;
-					/* distinct names only */
-					{
-						bool dup = false;
-
-						for (size_t q = 0; q < n && !dup; q++)
-							dup = strcmp(grp[q]->path,
-							    its[j].path) == 0;
-						if (!dup)
-							grp[n++] = &its[j];
-					}
-				}
-				if (n >= c->threshold && n > best &&
-				    varying_ok(grp, n, k)) {
-					best = n;
-					best_k = k;
-					best_i = i;
-				}
-			}
-		}
-		if (best == 0 || c->pl.err)
-			break;
-		{
-			size_t n = 0;
-
-			for (size_t j = 0; j < nits; j++) {
-				const struct observation *a, *b;
-
-				if (its[j].used)
-					continue;
-				a = &c->obs[its[best_i].obs];
-				b = &c->obs[its[j].obs];
-				if (a->access.cls == b->access.cls &&
-				    perm_key(a) == perm_key(b) &&
-				    same_but(&its[best_i], &its[j], best_k))
-					grp[n++] = &its[j];
-			}
-			emit_glob(c, grp, n, best_k);
-			/* Not emitted (unsafe): keep them exact, stop
-			 * looking at this cluster again. */
-			for (size_t j = 0; j < n; j++)
-				grp[j]->used = true;
+			if (!segment(it->name, it->namelen, k, &s0, &e0))
+				break;
+			kl = strlen(it->path) + 48;
+			if ((key = malloc(kl)) == NULL)
+				goto nomem;
+			/* class, permissions, directory, the name around the
+			 * segment, and whether it is a directory */
+			snprintf(key, kl, "%d|%016llx|%.*s/%.*s\x01%.*s|%c",
+			    (int)o->access.cls,
+			    (unsigned long long)perm_key(o), (int)it->dirlen,
+			    it->path, (int)s0, it->name,
+			    (int)(it->namelen - e0), it->name + e0,
+			    it->name[it->namelen] == '/' ? 'd' : 'f');
+			keys[nkeys].key = key;
+			keys[nkeys].item = i;
+			keys[nkeys++].k = k;
 		}
 	}
+	qsort(keys, nkeys, sizeof(*keys), cmp_skey);
+	if ((cands = calloc(nkeys + 1, sizeof(*cands))) == NULL)
+		goto nomem;
+	for (size_t i = 0; i < nkeys;) {
+		size_t j = i, na;
+
+		while (j < nkeys && strcmp(keys[j].key, keys[i].key) == 0)
+			j++;
+		if (j - i >= c->threshold) {
+			size_t d = cand_items(its, keys, i, j, grp, &na, all);
+
+			if (d >= c->threshold && varying_ok(grp, d, keys[i].k)) {
+				cands[ncands].start = i;
+				cands[ncands].end = j;
+				cands[ncands++].distinct = d;
+			}
+		}
+		i = j;
+	}
+	/* The biggest clusters first; an item goes into one glob at most. */
+	qsort(cands, ncands, sizeof(*cands), cmp_cand);
+	for (size_t ci = 0; ci < ncands && !c->pl.err; ci++) {
+		size_t na, d = cand_items(its, keys, cands[ci].start,
+		    cands[ci].end, grp, &na, all);
+		size_t k = keys[cands[ci].start].k;
+
+		if (d < c->threshold || !varying_ok(grp, d, k))
+			continue;
+		emit_glob(c, all, na, k);
+	}
+	goto out;
+nomem:
+	c->pl.err = -ENOMEM;
+out:
+	for (size_t i = 0; i < nkeys; i++)
+		free(keys[i].key);
+	free(keys);
+	free(cands);
+	free(all);
 	free(grp);
 	free(its);
 }
@@ -1072,40 +1139,70 @@ exec_mode(const struct ctx *c, const struct observation *o)
 	return MASK_EXEC_INHERIT;
 }
 
-static bool
-same_key(const struct access *a, const struct access *b)
+static int
+cmp_access_key(const struct access *a, const struct access *b)
 {
 	if (a->cls != b->cls)
-		return false;
-	for (int i = 0; i < ACCESS_NFIELDS; i++)
-		if (strcmp(a->f[i], b->f[i]) != 0)
-			return false;
-	return true;
+		return (int)a->cls - (int)b->cls;
+	for (int i = 0; i < ACCESS_NFIELDS; i++) {
+		int r = strcmp(a->f[i], b->f[i]);
+
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
+static const struct observation *cmp_base;
+
+static int
+cmp_obs_index(const void *x, const void *y)
+{
+	size_t a = *(const size_t *)x, b = *(const size_t *)y;
+	int r = cmp_access_key(&cmp_base[a].access, &cmp_base[b].access);
+
+	if (r != 0)
+		return r;
+	return a < b ? -1 : a > b;
+}
+
+/* Sort indexes by access key (qsort has no argument: a file static that
+ * only this sort reads, set just before it). */
+static void
+sort_by_key(const struct observation *obs, size_t *idx, size_t n)
+{
+	cmp_base = obs;
+	qsort(idx, n, sizeof(*idx), cmp_obs_index);
+	cmp_base = NULL;
 }
 
 static void
 step_exact(struct ctx *c)
 {
 	char *buf = malloc(RULE_LINE_MAX);
+	size_t *idx = calloc(c->nobs + 1, sizeof(*idx)), nidx = 0;
 
-	if (buf == NULL) {
+	if (buf == NULL || idx == NULL) {
+		free(buf);
+		free(idx);
 		c->pl.err = -ENOMEM;
 		return;
 	}
-	for (size_t i = 0; i < c->nobs && !c->pl.err; i++) {
-		const struct observation *o = &c->obs[i];
-		struct access a;
+	for (size_t i = 0; i < c->nobs; i++)
+		if (!c->done[i])
+			idx[nidx++] = i;
+	sort_by_key(c->obs, idx, nidx);
+	for (size_t i = 0; i < nidx && !c->pl.err;) {
+		const struct observation *o = &c->obs[idx[i]];
+		struct access a = o->access;
 		const char *reason = NULL;
 		struct proposal *p;
+		size_t j = i + 1;
 		int n;
 
-		if (c->done[i])
-			continue;
-		a = o->access;
-		/* Union with every later observation of the same key. */
-		for (size_t k = i + 1; k < c->nobs; k++)
-			if (!c->done[k] && same_key(&a, &c->obs[k].access))
-				a.mask |= c->obs[k].access.mask;
+		/* Union of the masks of every observation of this key. */
+		while (j < nidx && cmp_access_key(&a, &c->obs[idx[j]].access) == 0)
+			a.mask |= c->obs[idx[j++]].access.mask;
 		if (a.cls == ACCESS_EXEC) {
 			a.mask &= ~MASK_EXEC_MODES;
 			a.mask |= exec_mode(c, o);
@@ -1113,19 +1210,9 @@ step_exact(struct ctx *c)
 		n = rule_format(&a, c->opt->new_syntax ? RULE_NEW_SYNTAX : 0,
 		    buf, RULE_LINE_MAX, &reason);
 		if (n > 0) {
-			/* An identical rule from another key: merge into it. */
-			p = NULL;
-			for (size_t q = 0; q < c->pl.n; q++)
-				if (c->pl.v[q].kind == PROPOSAL_RULE &&
-				    c->pl.v[q].text != NULL &&
-				    strcmp(c->pl.v[q].text, buf) == 0)
-					p = &c->pl.v[q];
-			if (p == NULL) {
-				if ((p = plist_new(&c->pl, PROPOSAL_RULE,
-				    a.cls)) == NULL)
-					break;
-				set_str(&c->pl, &p->text, buf);
-			}
+			if ((p = plist_new(&c->pl, PROPOSAL_RULE, a.cls)) == NULL)
+				break;
+			set_str(&c->pl, &p->text, buf);
 		} else {
 			if ((p = plist_new(&c->pl, PROPOSAL_NONE, a.cls)) ==
 			    NULL)
@@ -1134,14 +1221,13 @@ step_exact(struct ctx *c)
 			    "the rule would be too long" : reason != NULL ?
 			    reason : "no rule can name this access exactly");
 		}
-		for (size_t k = i; k < c->nobs; k++) {
-			if (c->done[k] || !same_key(&o->access,
-			    &c->obs[k].access))
-				continue;
-			absorb(&c->pl, p, c->obs, k, pathlike(&c->obs[k]));
-			c->done[k] = true;
+		for (size_t k = i; k < j; k++) {
+			absorb(&c->pl, p, c->obs, idx[k], pathlike(&c->obs[idx[k]]));
+			c->done[idx[k]] = true;
 		}
+		i = j;
 	}
+	free(idx);
 	free(buf);
 }
 
@@ -1160,6 +1246,37 @@ cmp_proposal(const void *x, const void *y)
 	if (a->text != NULL && b->text != NULL)
 		return strcmp(a->text, b->text);
 	return strcmp(a->id, b->id);
+}
+
+/*
+ * Two keys can make the same rule (an exec seen under two target labels):
+ * one proposal then, with the evidence of both.  The list is sorted, so
+ * equal texts are adjacent.
+ */
+static void
+merge_same_text(struct ctx *c)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < c->pl.n && !c->pl.err; i++) {
+		struct proposal *p = &c->pl.v[i], *into;
+
+		if (w > 0 && p->text != NULL && c->pl.v[w - 1].text != NULL &&
+		    p->kind == c->pl.v[w - 1].kind &&
+		    strcmp(p->text, c->pl.v[w - 1].text) == 0) {
+			into = &c->pl.v[w - 1];
+			for (size_t k = 0; k < p->nevidence; k++)
+				absorb(&c->pl, into, c->obs, p->evidence[k],
+				    pathlike(&c->obs[p->evidence[k]]));
+			into->generalised |= p->generalised;
+			proposal_clear(p);
+			continue;
+		}
+		if (w != i)
+			c->pl.v[w] = *p;
+		w++;
+	}
+	c->pl.n = w;
 }
 
 static void
@@ -1226,9 +1343,10 @@ propose_rules(const struct policy *pol, const struct observation *obs,
 		propose_free(c.pl.v, c.pl.n);
 		return c.pl.err;
 	}
-	set_ids(&c);
 	if (c.pl.n > 1)
 		qsort(c.pl.v, c.pl.n, sizeof(*c.pl.v), cmp_proposal);
+	merge_same_text(&c);
+	set_ids(&c);
 	*ret = c.pl.v;
 	*ret_n = c.pl.n;
 	return 0;
