@@ -512,6 +512,63 @@ policy_host_abstractions(void **state)
 	policy_free(pol);
 }
 
+/* Every file the host's apparmor package ships parses, and every
+ * abstraction loads as an include with its nested includes. */
+static void
+host_files_parse(void **state)
+{
+	static const char *const dirs[] = { "abstractions", "tunables" };
+	size_t nfiles = 0, nrules = 0;
+
+	(void)state;
+	if (access("/etc/apparmor.d/abstractions/base", R_OK) != 0)
+		skip();
+	for (size_t d = 0; d < 2; d++) {
+		struct dirent **ents;
+		char dir[256];
+		int n;
+
+		snprintf(dir, sizeof(dir), "/etc/apparmor.d/%s", dirs[d]);
+		n = scandir(dir, &ents, NULL, alphasort);
+		assert_true(n > 0);
+		for (int i = 0; i < n; i++) {
+			char name[512], inc[600], *text;
+			struct profile_file *pf;
+			struct policy *pol;
+			size_t len;
+
+			snprintf(name, sizeof(name), "%s/%s", dirs[d],
+			    ents[i]->d_name);
+			if (ents[i]->d_name[0] == '.' ||
+			    host_loader(name, true, &text, &len, NULL) != 0) {
+				free(ents[i]);
+				continue;
+			}
+			if (profile_parse(text, len, &pf) != 0)
+				fail_msg("%s does not parse", name);
+			for (size_t k = 0; k < pf->nblocks; k++)
+				nrules += pf->blocks[k].nrules;
+			nrules += pf->nrules;
+			profile_file_free(pf);
+			free(text);
+			pol = policy_new();
+			assert_non_null(pol);
+			assert_int_equal(policy_add_rule(pol,
+			    "include <tunables/global>", host_loader, NULL), 0);
+			snprintf(inc, sizeof(inc), "include <%s>", name);
+			if (policy_add_rule(pol, inc, host_loader, NULL) != 0)
+				fail_msg("%s does not load", name);
+			policy_free(pol);
+			nfiles++;
+			free(ents[i]);
+		}
+		free(ents);
+	}
+	/* Debian 12 ships well over a hundred of them */
+	assert_true(nfiles > 100);
+	assert_true(nrules > 1000);
+}
+
 /* ---- aalearn's block */
 
 static void
@@ -804,6 +861,7 @@ main(void)
 		cmocka_unit_test(policy_files),
 		cmocka_unit_test(policy_other_classes),
 		cmocka_unit_test(policy_host_abstractions),
+		cmocka_unit_test(host_files_parse),
 		cmocka_unit_test(block_insert_and_keep_outside),
 		cmocka_unit_test(block_local_file),
 		cmocka_unit_test(block_refuses_hostile_rules),
