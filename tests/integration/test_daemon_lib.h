@@ -126,6 +126,16 @@ td_notify(struct tdaemon *d, char *buf, size_t len, int timeout_ms)
 	buf[n > 0 ? n : 0] = '\0';
 }
 
+/* Forget queued notifications (a full queue would block the daemon). */
+static void
+td_drain(struct tdaemon *d)
+{
+	char buf[512];
+
+	while (recv(d->notify_fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		;
+}
+
 /* Wait for READY=1 (the daemon set up its sources). */
 static void
 td_wait_ready(struct tdaemon *d)
@@ -220,6 +230,7 @@ td_wait_count(struct tdaemon *d, const char *profile, uint64_t want,
 	struct td_count c;
 
 	for (;;) {
+		td_drain(d);
 		c = td_count(d, profile);
 		if (c.events >= want || td_now_ms() > end)
 			return c;
