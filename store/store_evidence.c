@@ -1,0 +1,517 @@
+/*
+ * store_evidence.c - profiles, containers, observations, source checkpoints
+ * and ingest statistics.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_int.h"
+
+/* --------------------------------------------------------------- profiles */
+
+/* The profile's row id, made when missing.  Inside a write transaction. */
+int
+store_profile_id(struct store *st, const char *name, int64_t *ret_id)
+{
+	struct cache_entry *e;
+	sqlite3_stmt *s;
+	size_t len = strlen(name);
+	int r = 0, rc;
+
+	if ((e = store_cache_find(st->profiles, name, len)) != NULL) {
+		*ret_id = e->id;
+		return 0;
+	}
+	s = store_stmt(st, S_PROFILE_ID, &r);
+	if (s == NULL)
+		return r;
+	bind_str(s, 1, name);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*ret_id = sqlite3_column_int64(s, 0);
+		stmt_done(s);
+		store_cache_put(st->profiles, name, len, *ret_id);
+		return 0;
+	}
+	stmt_done(s);
+	if (rc != SQLITE_DONE)
+		return errno_from_sqlite(rc);
+	s = store_stmt(st, S_PROFILE_INSERT, &r);
+	if (s == NULL)
+		return r;
+	bind_str(s, 1, name);
+	r = stmt_exec(s);
+	if (r < 0)
+		return r;
+	*ret_id = sqlite3_last_insert_rowid(st->db);
+	store_cache_put(st->profiles, name, len, *ret_id);
+	return 0;
+}
+
+int
+store_set_profile(struct store *st, const char *name, const char *mode,
+    const char *file)
+{
+	sqlite3_stmt *s;
+	int autotx, r = 0;
+
+	if (name == NULL || *name == '\0')
+		return -EINVAL;
+	r = store_tx_enter(st, &autotx);
+	if (r < 0)
+		return r;
+	s = store_stmt(st, S_PROFILE_SET, &r);
+	if (s != NULL) {
+		bind_str(s, 1, name);
+		bind_str_or_null(s, 2, mode);
+		bind_str_or_null(s, 3, file);
+		r = stmt_exec(s);
+	}
+	return store_tx_leave(st, autotx, r);
+}
+
+int
+store_add_overflow(struct store *st, const char *profile, uint64_t n)
+{
+	sqlite3_stmt *s;
+	int64_t id;
+	int autotx, r = 0;
+
+	if (profile == NULL || *profile == '\0' || n > INT64_MAX)
+		return -EINVAL;
+	r = store_tx_enter(st, &autotx);
+	if (r < 0)
+		return r;
+	r = store_profile_id(st, profile, &id);
+	if (r == 0) {
+		s = store_stmt(st, S_PROFILE_OVERFLOW, &r);
+		if (s != NULL) {
+			sqlite3_bind_int64(s, 1, id);
+			sqlite3_bind_int64(s, 2, (int64_t)n);
+			r = stmt_exec(s);
+		}
+	}
+	return store_tx_leave(st, autotx, r);
+}
+
+int
+store_list_profiles(struct store *st, store_profile_cb cb, void *arg)
+{
+	struct profile_info pi;
+	sqlite3_stmt *s;
+	int rc, r = 0, n = 0;
+
+	s = store_stmt(st, S_PROFILE_LIST, &r);
+	if (s == NULL)
+		return r;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&pi, 0, sizeof(pi));
+		pi.name = col_str_empty(s, 0);
+		pi.mode = col_str_empty(s, 1);
+		pi.file = col_str_empty(s, 2);
+		pi.overflow = (uint64_t)sqlite3_column_int64(s, 3);
+		pi.last_new_ms = sqlite3_column_int64(s, 4);
+		pi.observations = (uint64_t)sqlite3_column_int64(s, 5);
+		pi.containers = (uint64_t)sqlite3_column_int64(s, 6);
+		n++;
+		r = cb(&pi, arg);
+		if (r != 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = errno_from_sqlite(rc);
+	stmt_done(s);
+	return r != 0 ? r : n;
+}
+
+/* ----------------------------------------------------------- observations */
+
+static void
+cache_container_row(struct cache_entry *e, sqlite3_stmt *s)
+{
+	if (e == NULL)
+		return;
+	e->first_ms = sqlite3_column_int64(s, 1);
+	e->last_ms = sqlite3_column_int64(s, 2);
+	e->has_pod = sqlite3_column_type(s, 3) != SQLITE_NULL;
+}
+
+/*
+ * The container's row id, its first/last seen widened to the observation's
+ * and its pod uid filled in.  A container not stored yet is made only when
+ * create is set, else -ENOENT: an observation the cap drops must not leave
+ * a container row behind (a flood of short-lived containers would).
+ */
+static int
+container_id(struct store *st, const struct observation *o, int create,
+    int64_t *ret_id)
+{
+	const struct container *c = &o->container;
+	const char *runtime = "", *id = "", *pod = NULL;
+	struct cache_entry *e;
+	sqlite3_stmt *s;
+	char stackkey[160], *key = stackkey;
+	size_t rlen, ilen, len;
+	int r = 0, rc;
+
+	if (c->id != NULL && *c->id != '\0') {
+		runtime = c->runtime != NULL ? c->runtime : "";
+		id = c->id;
+		if (c->pod_uid != NULL && *c->pod_uid != '\0')
+			pod = c->pod_uid;
+	}	/* else the host */
+	rlen = strlen(runtime);
+	ilen = strlen(id);
+	len = rlen + 1 + ilen;
+	if (len >= sizeof(stackkey) && (key = malloc(len + 1)) == NULL)
+		return -ENOMEM;
+	memcpy(key, runtime, rlen + 1);
+	memcpy(key + rlen + 1, id, ilen + 1);
+
+	e = store_cache_find(st->containers, key, len);
+	if (e == NULL) {
+		s = store_stmt(st, S_CONTAINER_FIND, &r);
+		if (s == NULL)
+			goto out;
+		bind_str(s, 1, runtime);
+		bind_str(s, 2, id);
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			e = store_cache_put(st->containers, key, len,
+			    sqlite3_column_int64(s, 0));
+			cache_container_row(e, s);
+			if (e == NULL)
+				r = -ENOMEM;
+		} else if (rc == SQLITE_DONE) {
+			r = create ? 0 : -ENOENT;
+		} else {
+			r = errno_from_sqlite(rc);
+		}
+		stmt_done(s);
+		if (r < 0 || (e == NULL && !create))
+			goto out;
+	}
+	/* Nothing to widen or fill in: no need to write. */
+	if (e != NULL && (o->first_ms == 0 || (e->first_ms != 0 &&
+	    o->first_ms >= e->first_ms)) && o->last_ms <= e->last_ms &&
+	    (pod == NULL || e->has_pod)) {
+		*ret_id = e->id;
+		goto out;
+	}
+	s = store_stmt(st, S_CONTAINER_UPSERT, &r);
+	if (s == NULL)
+		goto out;
+	bind_str(s, 1, runtime);
+	bind_str(s, 2, id);
+	bind_str_or_null(s, 3, pod);
+	sqlite3_bind_int64(s, 4, o->first_ms);
+	sqlite3_bind_int64(s, 5, o->last_ms);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*ret_id = sqlite3_column_int64(s, 0);
+		e = store_cache_put(st->containers, key, len, *ret_id);
+		cache_container_row(e, s);
+	}
+	stmt_done(s);
+	if (rc != SQLITE_ROW)
+		r = rc == SQLITE_DONE ? -EIO : errno_from_sqlite(rc);
+out:
+	if (key != stackkey)
+		free(key);
+	return r;
+}
+
+int
+store_list_containers(struct store *st, store_container_cb cb, void *arg)
+{
+	struct container_info ci;
+	sqlite3_stmt *s;
+	int rc, r = 0, n = 0;
+
+	s = store_stmt(st, S_CONTAINER_LIST, &r);
+	if (s == NULL)
+		return r;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&ci, 0, sizeof(ci));
+		ci.runtime = col_str_empty(s, 0);
+		ci.id = col_str_empty(s, 1);
+		ci.pod_uid = col_str(s, 2);
+		ci.first_ms = sqlite3_column_int64(s, 3);
+		ci.last_ms = sqlite3_column_int64(s, 4);
+		n++;
+		r = cb(&ci, arg);
+		if (r != 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = errno_from_sqlite(rc);
+	stmt_done(s);
+	return r != 0 ? r : n;
+}
+
+static void
+bind_obs_key(sqlite3_stmt *s, int64_t pid, int64_t cid,
+    const struct observation *o)
+{
+	int i;
+
+	sqlite3_bind_int64(s, 1, pid);
+	sqlite3_bind_int64(s, 2, cid);
+	/* By name: the enum's order is the learner's business. */
+	bind_str(s, 3, access_class_name(o->access.cls));
+	for (i = 0; i < ACCESS_NFIELDS; i++)
+		bind_str(s, 4 + i, o->access.f[i]);
+	sqlite3_bind_int64(s, 10, (int64_t)o->access.mask);
+	sqlite3_bind_int64(s, 11, (int64_t)o->allowed);
+	sqlite3_bind_int64(s, 12, (int64_t)o->denied);
+	sqlite3_bind_int64(s, 13, o->first_ms);
+	sqlite3_bind_int64(s, 14, o->last_ms);
+}
+
+static int
+put_observation(struct store *st, const struct observation *o)
+{
+	sqlite3_stmt *s;
+	int64_t pid = 0, cid = 0;
+	int r = 0, have_container = 0;
+
+	r = store_profile_id(st, o->profile, &pid);
+	if (r < 0)
+		return r;
+	r = container_id(st, o, 0, &cid);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	if (r == 0) {
+		/* Most puts are of keys already known: try the update first. */
+		s = store_stmt(st, S_OBS_UPDATE, &r);
+		if (s == NULL)
+			return r;
+		bind_obs_key(s, pid, cid, o);
+		r = stmt_exec(s);
+		if (r < 0)
+			return r;
+		if (sqlite3_changes(st->db) > 0)
+			return 0;
+		have_container = 1;
+	}
+
+	/* A new distinct key: counted unless the profile is at its cap. */
+	s = store_stmt(st, S_PROFILE_NEW_OBS, &r);
+	if (s == NULL)
+		return r;
+	sqlite3_bind_int64(s, 1, pid);
+	sqlite3_bind_int64(s, 2, o->first_ms);
+	sqlite3_bind_int64(s, 3, st->cap > INT64_MAX ? INT64_MAX :
+	    (int64_t)st->cap);
+	r = stmt_exec(s);
+	if (r < 0)
+		return r;
+	if (sqlite3_changes(st->db) == 0) {
+		s = store_stmt(st, S_PROFILE_OVERFLOW, &r);
+		if (s == NULL)
+			return r;
+		sqlite3_bind_int64(s, 1, pid);
+		sqlite3_bind_int64(s, 2, 1);
+		r = stmt_exec(s);
+		return r < 0 ? r : 1;
+	}
+	if (!have_container) {
+		r = container_id(st, o, 1, &cid);
+		if (r < 0)
+			return r;
+	}
+
+	s = store_stmt(st, S_OBS_INSERT, &r);
+	if (s == NULL)
+		return r;
+	bind_obs_key(s, pid, cid, o);
+	bind_str(s, 15, o->label != NULL ? o->label : o->profile);
+	sqlite3_bind_int64(s, 16, o->sample_pid);
+	bind_str_or_null(s, 17, o->sample_comm);
+	bind_str_or_null(s, 18, o->sample_exe);
+	return stmt_exec(s);
+}
+
+int
+store_put_observation(struct store *st, const struct observation *o)
+{
+	int autotx, r;
+
+	if (o == NULL || o->profile == NULL || *o->profile == '\0' ||
+	    o->access.cls <= ACCESS_NONE || o->access.cls >= ACCESS_NCLASSES ||
+	    access_class_name(o->access.cls) == NULL ||
+	    o->allowed > INT64_MAX || o->denied > INT64_MAX)
+		return -EINVAL;
+	r = store_tx_enter(st, &autotx);
+	if (r < 0)
+		return r;
+	r = put_observation(st, o);
+	return store_tx_leave(st, autotx, r);
+}
+
+int
+store_list_observations(struct store *st, const char *profile,
+    const char *container, store_observation_cb cb, void *arg)
+{
+	struct observation o;
+	sqlite3_stmt *s;
+	int i, rc, r = 0, n = 0;
+
+	if (profile == NULL)
+		return -EINVAL;
+	s = store_stmt(st, S_OBS_LIST, &r);
+	if (s == NULL)
+		return r;
+	bind_str(s, 1, profile);
+	bind_str_or_null(s, 2, container);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&o, 0, sizeof(o));
+		o.profile = profile;
+		o.label = col_str_empty(s, 0);
+		o.container.id = col_str_empty(s, 2);
+		if (*o.container.id == '\0') {
+			o.container.id = NULL;	/* the host */
+		} else {
+			o.container.runtime = col_str_empty(s, 1);
+			o.container.pod_uid = col_str(s, 3);
+		}
+		/* A class this build does not know (a newer one wrote it). */
+		o.access.cls = access_class_from_name(col_str_empty(s, 4));
+		if (o.access.cls == ACCESS_NONE)
+			continue;
+		for (i = 0; i < ACCESS_NFIELDS; i++)
+			o.access.f[i] = col_str_empty(s, 5 + i);
+		o.access.mask = (uint64_t)sqlite3_column_int64(s, 11);
+		o.allowed = (uint64_t)sqlite3_column_int64(s, 12);
+		o.denied = (uint64_t)sqlite3_column_int64(s, 13);
+		o.first_ms = sqlite3_column_int64(s, 14);
+		o.last_ms = sqlite3_column_int64(s, 15);
+		o.sample_pid = (long)sqlite3_column_int64(s, 16);
+		o.sample_comm = col_str(s, 17);
+		o.sample_exe = col_str(s, 18);
+		n++;
+		r = cb(&o, arg);
+		if (r != 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = errno_from_sqlite(rc);
+	stmt_done(s);
+	return r != 0 ? r : n;
+}
+
+/* ------------------------------------------------------ checkpoints, stats */
+
+int
+store_put_checkpoint(struct store *st, const struct checkpoint *cp)
+{
+	sqlite3_stmt *s;
+	int autotx, r = 0;
+
+	if (cp == NULL || cp->source == NULL || *cp->source == '\0' ||
+	    cp->position == NULL)
+		return -EINVAL;
+	r = store_tx_enter(st, &autotx);
+	if (r < 0)
+		return r;
+	s = store_stmt(st, S_CHECKPOINT_PUT, &r);
+	if (s != NULL) {
+		bind_str(s, 1, cp->source);
+		bind_str(s, 2, cp->position);
+		sqlite3_bind_int64(s, 3, cp->updated_ms);
+		r = stmt_exec(s);
+	}
+	return store_tx_leave(st, autotx, r);
+}
+
+int
+store_get_checkpoint(struct store *st, const char *source,
+    char **ret_position)
+{
+	sqlite3_stmt *s;
+	char *p;
+	int rc, r = 0;
+
+	if (source == NULL)
+		return -EINVAL;
+	s = store_stmt(st, S_CHECKPOINT_GET, &r);
+	if (s == NULL)
+		return r;
+	bind_str(s, 1, source);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		p = strdup(col_str_empty(s, 0));
+		if (p == NULL) {
+			r = -ENOMEM;
+		} else {
+			*ret_position = p;
+			r = 0;
+		}
+	} else {
+		r = rc == SQLITE_DONE ? -ENOENT : errno_from_sqlite(rc);
+	}
+	stmt_done(s);
+	return r;
+}
+
+int
+store_add_source_stats(struct store *st, const struct source_stats *ss)
+{
+	sqlite3_stmt *s;
+	int autotx, r = 0;
+
+	if (ss == NULL || ss->source == NULL || *ss->source == '\0' ||
+	    ss->read > INT64_MAX || ss->skipped > INT64_MAX ||
+	    ss->malformed > INT64_MAX || ss->lost > INT64_MAX ||
+	    ss->kernel_lost > INT64_MAX)
+		return -EINVAL;
+	r = store_tx_enter(st, &autotx);
+	if (r < 0)
+		return r;
+	s = store_stmt(st, S_SOURCE_ADD, &r);
+	if (s != NULL) {
+		bind_str(s, 1, ss->source);
+		sqlite3_bind_int64(s, 2, (int64_t)ss->read);
+		sqlite3_bind_int64(s, 3, (int64_t)ss->skipped);
+		sqlite3_bind_int64(s, 4, (int64_t)ss->malformed);
+		sqlite3_bind_int64(s, 5, (int64_t)ss->lost);
+		sqlite3_bind_int64(s, 6, (int64_t)ss->kernel_lost);
+		sqlite3_bind_int64(s, 7, ss->last_record_ms);
+		sqlite3_bind_int64(s, 8, ss->updated_ms);
+		r = stmt_exec(s);
+	}
+	return store_tx_leave(st, autotx, r);
+}
+
+int
+store_list_sources(struct store *st, store_source_cb cb, void *arg)
+{
+	struct source_stats ss;
+	sqlite3_stmt *s;
+	int rc, r = 0, n = 0;
+
+	s = store_stmt(st, S_SOURCE_LIST, &r);
+	if (s == NULL)
+		return r;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&ss, 0, sizeof(ss));
+		ss.source = col_str_empty(s, 0);
+		ss.read = (uint64_t)sqlite3_column_int64(s, 1);
+		ss.skipped = (uint64_t)sqlite3_column_int64(s, 2);
+		ss.malformed = (uint64_t)sqlite3_column_int64(s, 3);
+		ss.lost = (uint64_t)sqlite3_column_int64(s, 4);
+		ss.kernel_lost = (uint64_t)sqlite3_column_int64(s, 5);
+		ss.last_record_ms = sqlite3_column_int64(s, 6);
+		ss.updated_ms = sqlite3_column_int64(s, 7);
+		n++;
+		r = cb(&ss, arg);
+		if (r != 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = errno_from_sqlite(rc);
+	stmt_done(s);
+	return r != 0 ? r : n;
+}
