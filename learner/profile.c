@@ -2498,3 +2498,66 @@ policy_vars(const struct policy *pol)
 {
 	return pol == NULL ? NULL : pol->vars;
 }
+
+static bool
+prule_privileged(const struct profile_rule *r)
+{
+	switch (r->cls) {
+	case ACCESS_CAPABILITY:
+		/* binding a low port is what name services do; every other
+		 * capability counts as privilege */
+		return r->f[0] == NULL || !words_subset(r->f[0],
+		    "net_bind_service");
+	case ACCESS_MOUNT:
+	case ACCESS_PTRACE:
+	case ACCESS_CHANGE_PROFILE:
+		return true;
+	case ACCESS_FILE:
+		return (r->mask & (MASK_EXEC_UNCONFINED | MASK_EXEC_PROFILE |
+		    MASK_EXEC_CHILD)) != 0 || r->f[0] == NULL;
+	default:
+		return false;
+	}
+}
+
+int
+policy_unmatched_rules(const struct policy *pol, const struct access *acc,
+    size_t n, size_t max, char ***ret_texts, size_t *ret_total,
+    size_t *ret_privileged)
+{
+	char **v;
+	size_t nv = 0, total = 0, priv = 0;
+
+	if (pol == NULL || (acc == NULL && n > 0))
+		return -EINVAL;
+	if ((v = calloc(max + 1, sizeof(*v))) == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < pol->nrules; i++) {
+		const struct prule *p = &pol->rules[i];
+		bool used = false;
+
+		if (p->r.deny)
+			continue;
+		for (size_t k = 0; k < n && !used; k++)
+			used = (prule_grants(p, &acc[k], false) & acc[k].mask &
+			    MASK_PERMS) != 0 || ((acc[k].mask & MASK_PERMS) == 0 &&
+			    prule_grants(p, &acc[k], false) != 0);
+		if (used)
+			continue;
+		total++;
+		priv += prule_privileged(&p->r);
+		if (nv < max) {
+			if ((v[nv] = strdup(p->r.text)) == NULL) {
+				profile_strv_free(v);
+				return -ENOMEM;
+			}
+			nv++;
+		}
+	}
+	*ret_texts = v;
+	if (ret_total != NULL)
+		*ret_total = total;
+	if (ret_privileged != NULL)
+		*ret_privileged = priv;
+	return 0;
+}

@@ -476,46 +476,36 @@ try_abstraction(struct ctx *c, const char *name, size_t **ret_cov,
 		}
 	}
 	{
-		/* Classes it grants that the evidence did not use. */
-		static const struct { enum access_class cls; const char *f0;
-		    const char *what; } t[] = {
-			{ ACCESS_CAPABILITY, "sys_admin", "capability sys_admin" },
-			{ ACCESS_CAPABILITY, "dac_override", "capability dac_override" },
-			{ ACCESS_NETWORK, "inet", "network inet" },
-			{ ACCESS_NETWORK, "inet6", "network inet6" },
-			{ ACCESS_NETWORK, "netlink", "network netlink" },
-		};
+		/* What it grants that none of the evidence used. */
+		struct access *accs = calloc(ncov, sizeof(*accs));
+		char **texts = NULL, line[96];
+		size_t total = 0, priv = 0;
 
-		for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-			struct access a = { .cls = t[i].cls };
-			bool used = false;
-
-			for (int k = 0; k < ACCESS_NFIELDS; k++)
-				a.f[k] = "";
-			a.f[0] = t[i].f0;
-			if (t[i].cls == ACCESS_NETWORK) {
-				a.f[1] = "stream";
-				a.mask = 0;
-			}
-			if (!policy_allows(ab, &a)) {
-				a.f[1] = "dgram";
-				if (!policy_allows(ab, &a))
-					continue;
-			}
-			for (size_t k = 0; k < ncov && !used; k++)
-				used = c->obs[cov[k]].access.cls == t[i].cls;
-			if (!used) {
-				if (t[i].cls == ACCESS_CAPABILITY) {
-					ncov = 0;
-					rc = 0;
-					goto out;
-				}
-				beyond_add(&b, t[i].what);
-			}
+		if (accs == NULL) {
+			rc = -ENOMEM;
+			goto out;
 		}
+		for (size_t k = 0; k < ncov; k++)
+			accs[k] = c->obs[cov[k]].access;
+		rc = policy_unmatched_rules(ab, accs, ncov, BEYOND_MAX, &texts,
+		    &total, &priv);
+		free(accs);
+		if (rc < 0)
+			goto out;
+		if (priv > 0) {
+			/* capabilities, mounts, exec out of the profile:
+			 * not "little" */
+			profile_strv_free(texts);
+			ncov = 0;
+			goto out;
+		}
+		snprintf(line, sizeof(line), "%zu of its rules allow none of "
+		    "the observations:", total);
+		beyond_add(&b, line);
+		for (size_t k = 0; texts[k] != NULL; k++)
+			beyond_add(&b, texts[k]);
+		profile_strv_free(texts);
 	}
-	beyond_add(&b, "and every other path its rules name (see the "
-	    "abstraction); none of the probe paths");
 	if (b.err) {
 		rc = b.err;
 		goto out;

@@ -711,6 +711,80 @@ abstractions_narrow_and_trap(void **state)
 	policy_free(pol);
 }
 
+struct memfile {
+	const char *name, *text;
+};
+
+static int
+mem_loader(const char *name, bool angle, char **ret_text, size_t *ret_len,
+    void *arg)
+{
+	const struct memfile *m = arg;
+
+	(void)angle;
+	for (; m->name != NULL; m++) {
+		if (strcmp(m->name, name) == 0) {
+			*ret_text = strdup(m->text);
+			*ret_len = strlen(m->text);
+			return *ret_text ? 0 : -ENOMEM;
+		}
+	}
+	return -ENOENT;
+}
+
+/* What an abstraction grants beyond the evidence decides, not its name. */
+static void
+abstractions_beyond(void **state)
+{
+	static struct memfile files[] = {
+		{ "abstractions/good", "/etc/passwd r,\n/etc/group r,\n"
+		    "/etc/hosts r,\n" },
+		{ "abstractions/priv", "/etc/passwd r,\n/etc/group r,\n"
+		    "capability sys_admin,\n" },
+		{ "abstractions/wide", "/etc/passwd r,\n/etc/group r,\n"
+		    "/srv/** rw,\n" },
+		{ "abstractions/shadow", "/etc/passwd r,\n/etc/group r,\n"
+		    "/etc/{passwd,group,shadow} r,\n" },
+		{ NULL, NULL },
+	};
+	struct observation o[] = {
+		fob("/etc/passwd", MASK_READ),
+		fob("/etc/group", MASK_READ),
+	};
+	const char *one[1];
+	struct propose_options opt = { .loader = mem_loader,
+	    .loader_arg = files, .abstractions = one, .nabstractions = 1 };
+	struct proposal *p;
+	size_t n;
+
+	(void)state;
+	one[0] = "abstractions/good";
+	assert_int_equal(propose_rules(NULL, o, 2, &opt, &p, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(p[0].kind, PROPOSAL_INCLUDE);
+	assert_string_equal(p[0].text, "include <abstractions/good>");
+	assert_int_equal(p[0].nevidence, 2);
+	assert_int_equal(p[0].npaths, 2);
+	/* exactly the one rule the evidence did not use */
+	assert_non_null(strstr(p[0].beyond, "1 of its rules"));
+	assert_non_null(strstr(p[0].beyond, "/etc/hosts r"));
+	assert_null(strstr(p[0].beyond, "/etc/passwd"));
+	propose_free(p, n);
+	/* a capability, a whole tree, a secret: refused, exact rules */
+	for (int i = 1; i < 4; i++) {
+		one[0] = files[i].name;
+		assert_int_equal(propose_rules(NULL, o, 2, &opt, &p, &n), 0);
+		assert_int_equal(n, 2);
+		assert_int_equal(count_kind(p, n, PROPOSAL_INCLUDE), 0);
+		propose_free(p, n);
+	}
+	/* an abstraction that does not exist is skipped */
+	one[0] = "abstractions/none";
+	assert_int_equal(propose_rules(NULL, o, 2, &opt, &p, &n), 0);
+	assert_int_equal(n, 2);
+	propose_free(p, n);
+}
+
 /* ---- hostile names */
 
 static void
@@ -947,6 +1021,7 @@ main(void)
 		cmocka_unit_test(variables),
 		cmocka_unit_test(already_allowed_and_denied),
 		cmocka_unit_test(abstractions_narrow_and_trap),
+		cmocka_unit_test(abstractions_beyond),
 		cmocka_unit_test(hostile_names),
 		cmocka_unit_test(stable_ids),
 		cmocka_unit_test(property_cover_evidence_only),
