@@ -704,6 +704,17 @@ uint64_t policy_allowed(const struct policy *, const struct access *a);
 bool policy_allows(const struct policy *, const struct access *a);
 /* True when an explicit deny rule refuses (part of) a: no allow can help. */
 bool policy_denies(const struct policy *, const struct access *a);
+/*
+ * The allow rules of the policy that allow none of acc[0..n): what the
+ * policy grants beyond that evidence.  *ret_texts: NULL-terminated, at most
+ * max texts (free with profile_strv_free); *ret_total: how many there are;
+ * *ret_privileged: how many of them grant capabilities (but
+ * net_bind_service), mounts, ptrace, change_profile, every file, or an
+ * exec out of the profile (ux, px, cx).  0 or -errno.
+ */
+int policy_unmatched_rules(const struct policy *, const struct access *acc,
+    size_t n, size_t max, char ***ret_texts, size_t *ret_total,
+    size_t *ret_privileged);
 /* The variables (tunables plus policy_var_add), for aare_compile. */
 const struct aare_vars *policy_vars(const struct policy *);
 /* Whether a rule of the policy names that profile (for px/cx targets). */
