@@ -3,11 +3,12 @@
  *
  * A flood of distinct names must not grow memory without bound, and a busy
  * host repeats the same few accesses millions of times, so the common case
- * (a key already held) costs one hash of the key's strings and one compare,
- * with no allocation.  A new key interns its strings into chunked arenas
- * (profile, container and comm strings repeat, so they are kept once) and
- * takes a slot in chunked entry arrays.  Nothing is freed per record; clear
- * resets the arenas for the next flush.
+ * (a key already held) costs one hash and one memcmp, with no allocation:
+ * the key's strings are laid out in one buffer (the key "blob"), hashed in
+ * one pass, and compared with the blob kept by the entry.  A new key copies
+ * its blob into chunked arenas and takes a slot in chunked entry arrays;
+ * the sample's comm and exe are interned (they repeat).  Nothing is freed
+ * per record; clear keeps the memory for the next flush.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -32,15 +33,24 @@ enum {
 #define ARENA_CHUNK		(256 * 1024)
 #define MAX_PROFILES		65536
 
+/*
+ * A key blob: the class as one byte, then for each of the K_NKEYS strings
+ * either KEY_NULL, or KEY_STR followed by the string and its NUL.  Strings
+ * hold no NUL, so the layout is unambiguous, and each string can be handed
+ * out in place.
+ */
+#define KEY_NULL	1
+#define KEY_STR		2
+
 struct entry {
 	uint64_t	 hash;
-	const char	*s[K_NKEYS];	/* interned; runtime/id/pod may be NULL */
+	const char	*key;		/* the blob, in the arena */
+	uint32_t	 keylen;
+	uint32_t	 profile;	/* index into profiles */
 	const char	*comm, *exe;	/* the sample, interned */
 	uint64_t	 mask, allowed, denied;
 	int64_t		 first_ms, last_ms;
 	long		 sample_pid;
-	uint32_t	 profile;	/* index into profiles */
-	int		 cls;
 };
 
 struct profile_slot {
@@ -93,6 +103,9 @@ struct aggregate {
 	uint64_t	 overflow;
 	uint64_t	 overflow_unnamed;	/* the profile table was full */
 	uint64_t	 seed;
+
+	char		*keybuf;	/* the blob of the record being added */
+	size_t		 keycap;
 };
 
 /*
@@ -119,14 +132,6 @@ hash_bytes(const char *p, size_t len, uint64_t seed)
 	h ^= h >> 29;
 	h *= 0xbf58476d1ce4e5b9ull;
 	h ^= h >> 32;
-	return h;
-}
-
-static uint64_t
-mix(uint64_t h, uint64_t v)
-{
-	/* Order matters: the same string in another field is another key. */
-	h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
 	return h;
 }
 
@@ -313,6 +318,7 @@ aggregate_free(struct aggregate *a)
 	free(a->strs);
 	free(a->profiles);
 	free(a->ptable);
+	free(a->keybuf);
 	arena_reset(a, 0);
 	free(a);
 }
@@ -438,14 +444,6 @@ record_ms(const struct record *r)
 	return r->epoch * 1000 + (r->msec >= 0 && r->msec < 1000 ? r->msec : 0);
 }
 
-static int
-str_eq(const char *held, const char *s, size_t len)
-{
-	if (held == NULL || s == NULL)
-		return held == s;
-	return memcmp(held, s, len) == 0 && held[len] == '\0';
-}
-
 static void
 count(struct entry *e, const struct record *r, const struct access *acc,
     int64_t ms)
@@ -476,9 +474,10 @@ aggregate_add_access(struct aggregate *a, const struct record *r,
     const struct container *c, const struct access *acc)
 {
 	const char *s[K_NKEYS], *comm, *exe;
-	size_t len[K_NKEYS], i, need, clen, elen;
-	uint64_t fh[K_NKEYS], h;
+	size_t len[K_NKEYS], i, need, keylen, clen, elen;
 	struct entry *e;
+	char *p, *key;
+	uint64_t h;
 	long prof;
 	int64_t ms;
 
@@ -494,65 +493,69 @@ aggregate_add_access(struct aggregate *a, const struct record *r,
 	for (i = 0; i < ACCESS_NFIELDS; i++)
 		s[K_F0 + i] = acc->f[i] != NULL ? acc->f[i] : "";
 
-	h = (uint64_t)acc->cls;
-	need = 0;
+	keylen = 1;
+	for (i = 0; i < K_NKEYS; i++) {
+		len[i] = s[i] != NULL ? strlen(s[i]) : 0;
+		keylen += s[i] != NULL ? len[i] + 2 : 1;
+	}
+	if (keylen > UINT32_MAX)
+		return -EINVAL;
+	if (keylen > a->keycap) {
+		p = realloc(a->keybuf, keylen);
+		if (p == NULL)
+			return -ENOMEM;
+		a->keybuf = p;
+		a->keycap = keylen;
+	}
+	p = a->keybuf;
+	*p++ = (char)acc->cls;
 	for (i = 0; i < K_NKEYS; i++) {
 		if (s[i] == NULL) {
-			len[i] = 0;
-			fh[i] = 0x5bd1e995;	/* NULL differs from "" */
-		} else {
-			len[i] = strlen(s[i]);
-			fh[i] = hash_bytes(s[i], len[i], a->seed);
-			need += len[i] + 1;
+			*p++ = KEY_NULL;
+			continue;
 		}
-		h = mix(h, fh[i]);
+		*p++ = KEY_STR;
+		memcpy(p, s[i], len[i] + 1);
+		p += len[i] + 1;
 	}
+	h = hash_bytes(a->keybuf, keylen, a->seed);
 	ms = record_ms(r);
 
 	for (i = (size_t)h & (a->table_size - 1); a->table[i].idx != 0;
 	    i = (i + 1) & (a->table_size - 1)) {
-		size_t k;
-
 		if (a->table[i].hash_hi != (uint32_t)(h >> 32))
 			continue;
 		e = entry_at(a, a->table[i].idx - 1);
-		if (e->hash != h || e->cls != (int)acc->cls)
-			continue;
-		for (k = 0; k < K_NKEYS; k++)
-			if (!str_eq(e->s[k], s[k], len[k]))
-				break;
-		if (k < K_NKEYS)
+		if (e->hash != h || e->keylen != keylen ||
+		    memcmp(e->key, a->keybuf, keylen) != 0)
 			continue;
 		count(e, r, acc, ms);
 		return 0;
 	}
 
 	/* A new key. */
-	prof = profile_get(a, s[K_PROFILE], len[K_PROFILE], fh[K_PROFILE]);
+	prof = profile_get(a, s[K_PROFILE], len[K_PROFILE],
+	    hash_bytes(s[K_PROFILE], len[K_PROFILE], a->seed));
 	if (prof == -2)
 		return -ENOMEM;
 	comm = r->comm;
 	exe = r->exe;
 	clen = comm != NULL ? strlen(comm) : 0;
 	elen = exe != NULL ? strlen(exe) : 0;
-	need += clen + elen + 2;
+	need = keylen + clen + elen + 2;
 	if (prof < 0 || a->count >= a->max_total ||
 	    a->profiles[prof].count >= a->max_per_profile ||
 	    a->arena_bytes + need > a->max_bytes) {
 		overflowed(a, prof);
 		return 1;
 	}
-	if (entries_reserve(a) < 0)
+	if (entries_reserve(a) < 0 || (key = arena_alloc(a, keylen)) == NULL)
 		return -ENOMEM;
+	memcpy(key, a->keybuf, keylen);
 	e = entry_at(a, a->count);
 	memset(e, 0, sizeof(*e));
-	for (i = 0; i < K_NKEYS; i++) {
-		if (s[i] == NULL)
-			continue;
-		e->s[i] = intern(a, s[i], len[i], fh[i]);
-		if (e->s[i] == NULL)
-			return -ENOMEM;
-	}
+	e->key = key;
+	e->keylen = (uint32_t)keylen;
 	if (comm != NULL &&
 	    (e->comm = intern(a, comm, clen, hash_bytes(comm, clen, a->seed))) == NULL)
 		return -ENOMEM;
@@ -560,7 +563,6 @@ aggregate_add_access(struct aggregate *a, const struct record *r,
 	    (e->exe = intern(a, exe, elen, hash_bytes(exe, elen, a->seed))) == NULL)
 		return -ENOMEM;
 	e->hash = h;
-	e->cls = (int)acc->cls;
 	e->profile = (uint32_t)prof;
 	e->sample_pid = r->pid;
 	e->first_ms = e->last_ms = ms;
@@ -597,20 +599,31 @@ aggregate_foreach(const struct aggregate *a, aggregate_cb cb, void *arg)
 {
 	struct observation o;
 	const struct entry *e;
+	const char *s[K_NKEYS], *p;
 	size_t i, k;
 	int rc;
 
 	for (i = 0; i < a->count; i++) {
 		e = entry_at(a, i);
+		/* Unpack the blob: the strings are handed out in place. */
+		p = e->key + 1;
+		for (k = 0; k < K_NKEYS; k++) {
+			if (*p++ == KEY_NULL) {
+				s[k] = NULL;
+				continue;
+			}
+			s[k] = p;
+			p += strlen(p) + 1;
+		}
 		memset(&o, 0, sizeof(o));
-		o.profile = e->s[K_PROFILE];
-		o.label = e->s[K_LABEL];
-		o.container.runtime = e->s[K_RUNTIME];
-		o.container.id = e->s[K_ID];
-		o.container.pod_uid = e->s[K_POD];
-		o.access.cls = (enum access_class)e->cls;
+		o.profile = s[K_PROFILE];
+		o.label = s[K_LABEL];
+		o.container.runtime = s[K_RUNTIME];
+		o.container.id = s[K_ID];
+		o.container.pod_uid = s[K_POD];
+		o.access.cls = (enum access_class)(unsigned char)e->key[0];
 		for (k = 0; k < ACCESS_NFIELDS; k++)
-			o.access.f[k] = e->s[K_F0 + k];
+			o.access.f[k] = s[K_F0 + k];
 		o.access.mask = e->mask;
 		o.allowed = e->allowed;
 		o.denied = e->denied;
