@@ -53,71 +53,131 @@ struct key {
 #define KS(n, t, f)	{ n, sizeof(n) - 1, t, S_NONE, offsetof(struct record, f) }
 #define KX(n, t, f, s)	{ n, sizeof(n) - 1, t, s, offsetof(struct record, f) }
 
-/*
- * Every key we keep.  Several keys fill one field where kernels and D-Bus
- * daemons of different ages named the same thing differently.
- */
-static const struct key keys[] = {
-	KX("apparmor", V_STR, apparmor, S_APPARMOR),
-	KS("operation", V_STR, operation),
-	KS("class", V_STR, class_name),
-	KS("profile", V_LABEL, profile),
-	KS("label", V_LABEL, profile),
-	KS("namespace", V_LABEL, ns),
-	KS("peer", V_LABEL, peer),
-	KS("peer_profile", V_LABEL, peer_profile),
-	KS("peer_label", V_LABEL, peer_profile),
-	KS("tcontext", V_LABEL, peer_profile),
-	KS("name", V_HEX, name),
-	KS("name2", V_HEX, name2),
-	KS("target", V_LABEL, target),
-	KS("requested_mask", V_STR, requested),
-	KS("requested", V_STR, requested),
-	KS("denied_mask", V_STR, denied),
-	KS("denied", V_STR, denied),
-	KS("mask", V_STR, mask),
-	KS("comm", V_HEX, comm),
-	KS("info", V_STR, info),
-	KS("attribute", V_STR, attribute),
-	KS("execpath", V_HEX, execpath),
-	KX("exe", V_HEX, user_exe, S_EXE),
-	KS("family", V_STR, family),
-	KS("sock_type", V_STR, sock_type),
-	KS("protocol", V_STR, protocol),
-	KS("capname", V_STR, capname),
-	KS("signal", V_STR, signal),
-	KS("laddr", V_STR, laddr),
-	KS("saddr", V_STR, laddr),
-	KS("faddr", V_STR, faddr),
-	KS("daddr", V_STR, faddr),
-	KX("addr", V_ADDR, net_addr, S_ADDR),
-	KS("peer_addr", V_ADDR, peer_addr),
-	KS("bus", V_HEX, bus),
-	KS("path", V_HEX, path),
-	KS("interface", V_HEX, interface),
-	KS("member", V_HEX, member),
-	KS("method", V_HEX, dbus_method),
-	KS("fstype", V_HEX, fstype),
-	KS("srcname", V_HEX, srcname),
-	KS("flags", V_STR, flags),
-	KS("pid", V_NUM, pid),
-	KS("peer_pid", V_NUM, peer_pid),
-	KS("task", V_NUM, task),
-	KS("parent", V_NUM, parent),
-	KS("fsuid", V_NUM, fsuid),
-	KS("ouid", V_NUM, ouid),
-	KS("magic_token", V_NUM, magic_token),
-	KS("capability", V_NUM, capability),
-	KX("error", V_NUM, error, S_ERROR),
-	KS("lport", V_NUM, lport),
-	KS("src", V_NUM, lport),
-	KS("fport", V_NUM, fport),
-	KS("dest", V_NUM, fport),
-	KX("type", V_STR, type_name, S_TYPE),
-	KX("msg", V_STR, old_style, S_MSG),
+/* Every key we keep, by name. */
+enum key_id {
+	K_APPARMOR,
+	K_OPERATION,
+	K_CLASS,
+	K_PROFILE,
+	K_LABEL,
+	K_NAMESPACE,
+	K_PEER,
+	K_PEER_PROFILE,
+	K_PEER_LABEL,
+	K_TCONTEXT,
+	K_NAME,
+	K_NAME2,
+	K_TARGET,
+	K_REQUESTED_MASK,
+	K_REQUESTED,
+	K_DENIED_MASK,
+	K_DENIED,
+	K_MASK,
+	K_COMM,
+	K_INFO,
+	K_ATTRIBUTE,
+	K_EXECPATH,
+	K_EXE,
+	K_FAMILY,
+	K_SOCK_TYPE,
+	K_PROTOCOL,
+	K_CAPNAME,
+	K_SIGNAL,
+	K_LADDR,
+	K_SADDR,
+	K_FADDR,
+	K_DADDR,
+	K_ADDR,
+	K_PEER_ADDR,
+	K_BUS,
+	K_PATH,
+	K_INTERFACE,
+	K_MEMBER,
+	K_METHOD,
+	K_FSTYPE,
+	K_SRCNAME,
+	K_FLAGS,
+	K_PID,
+	K_PEER_PID,
+	K_TASK,
+	K_PARENT,
+	K_FSUID,
+	K_OUID,
+	K_MAGIC_TOKEN,
+	K_CAPABILITY,
+	K_ERROR,
+	K_LPORT,
+	K_SRC,
+	K_FPORT,
+	K_DEST,
+	K_TYPE,
+	K_MSG,
+	K_COUNT
 };
 
-#define NKEYS	(sizeof(keys) / sizeof(keys[0]))
+/*
+ * What each key fills.  Several keys fill one field where kernels and D-Bus
+ * daemons of different ages named the same thing differently.
+ */
+static const struct key keys[K_COUNT] = {
+	[K_APPARMOR] = KX("apparmor", V_STR, apparmor, S_APPARMOR),
+	[K_OPERATION] = KS("operation", V_STR, operation),
+	[K_CLASS] = KS("class", V_STR, class_name),
+	[K_PROFILE] = KS("profile", V_LABEL, profile),
+	[K_LABEL] = KS("label", V_LABEL, profile),
+	[K_NAMESPACE] = KS("namespace", V_LABEL, ns),
+	[K_PEER] = KS("peer", V_LABEL, peer),
+	[K_PEER_PROFILE] = KS("peer_profile", V_LABEL, peer_profile),
+	[K_PEER_LABEL] = KS("peer_label", V_LABEL, peer_profile),
+	[K_TCONTEXT] = KS("tcontext", V_LABEL, peer_profile),
+	[K_NAME] = KS("name", V_HEX, name),
+	[K_NAME2] = KS("name2", V_HEX, name2),
+	[K_TARGET] = KS("target", V_LABEL, target),
+	[K_REQUESTED_MASK] = KS("requested_mask", V_STR, requested),
+	[K_REQUESTED] = KS("requested", V_STR, requested),
+	[K_DENIED_MASK] = KS("denied_mask", V_STR, denied),
+	[K_DENIED] = KS("denied", V_STR, denied),
+	[K_MASK] = KS("mask", V_STR, mask),
+	[K_COMM] = KS("comm", V_HEX, comm),
+	[K_INFO] = KS("info", V_STR, info),
+	[K_ATTRIBUTE] = KS("attribute", V_STR, attribute),
+	[K_EXECPATH] = KS("execpath", V_HEX, execpath),
+	[K_EXE] = KX("exe", V_HEX, user_exe, S_EXE),
+	[K_FAMILY] = KS("family", V_STR, family),
+	[K_SOCK_TYPE] = KS("sock_type", V_STR, sock_type),
+	[K_PROTOCOL] = KS("protocol", V_STR, protocol),
+	[K_CAPNAME] = KS("capname", V_STR, capname),
+	[K_SIGNAL] = KS("signal", V_STR, signal),
+	[K_LADDR] = KS("laddr", V_STR, laddr),
+	[K_SADDR] = KS("saddr", V_STR, laddr),
+	[K_FADDR] = KS("faddr", V_STR, faddr),
+	[K_DADDR] = KS("daddr", V_STR, faddr),
+	[K_ADDR] = KX("addr", V_ADDR, net_addr, S_ADDR),
+	[K_PEER_ADDR] = KS("peer_addr", V_ADDR, peer_addr),
+	[K_BUS] = KS("bus", V_HEX, bus),
+	[K_PATH] = KS("path", V_HEX, path),
+	[K_INTERFACE] = KS("interface", V_HEX, interface),
+	[K_MEMBER] = KS("member", V_HEX, member),
+	[K_METHOD] = KS("method", V_HEX, dbus_method),
+	[K_FSTYPE] = KS("fstype", V_HEX, fstype),
+	[K_SRCNAME] = KS("srcname", V_HEX, srcname),
+	[K_FLAGS] = KS("flags", V_STR, flags),
+	[K_PID] = KS("pid", V_NUM, pid),
+	[K_PEER_PID] = KS("peer_pid", V_NUM, peer_pid),
+	[K_TASK] = KS("task", V_NUM, task),
+	[K_PARENT] = KS("parent", V_NUM, parent),
+	[K_FSUID] = KS("fsuid", V_NUM, fsuid),
+	[K_OUID] = KS("ouid", V_NUM, ouid),
+	[K_MAGIC_TOKEN] = KS("magic_token", V_NUM, magic_token),
+	[K_CAPABILITY] = KS("capability", V_NUM, capability),
+	[K_ERROR] = KX("error", V_NUM, error, S_ERROR),
+	[K_LPORT] = KS("lport", V_NUM, lport),
+	[K_SRC] = KS("src", V_NUM, lport),
+	[K_FPORT] = KS("fport", V_NUM, fport),
+	[K_DEST] = KS("dest", V_NUM, fport),
+	[K_TYPE] = KX("type", V_STR, type_name, S_TYPE),
+	[K_MSG] = KX("msg", V_STR, old_style, S_MSG),
+};
 
 /* Linux capability numbers (include/uapi/linux/capability.h). */
 static const char *const cap_names[] = {
@@ -276,16 +336,109 @@ parse_long(const char *s, size_t n, long *ret)
 	return 0;
 }
 
+/*
+ * The key named by k[0..n), or NULL.  A switch on the first byte and
+ * comparisons of constant length: this runs for every pair of every record.
+ */
 static const struct key *
 key_find(const char *k, size_t n)
 {
-	size_t i;
-
-	/* Keys are few and short: compare length and first byte first. */
-	for (i = 0; i < NKEYS; i++)
-		if (keys[i].len == n && keys[i].name[0] == k[0] &&
-		    memcmp(keys[i].name, k, n) == 0)
-			return &keys[i];
+#define IS(lit, id)	do {						\
+	if (n == sizeof(lit) - 1 && memcmp(k, lit, sizeof(lit) - 1) == 0)	\
+		return &keys[id];					\
+} while (0)
+	switch (k[0]) {
+	case 'a':
+		IS("apparmor", K_APPARMOR);
+		IS("attribute", K_ATTRIBUTE);
+		IS("addr", K_ADDR);
+		break;
+	case 'b':
+		IS("bus", K_BUS);
+		break;
+	case 'c':
+		IS("class", K_CLASS);
+		IS("comm", K_COMM);
+		IS("capname", K_CAPNAME);
+		IS("capability", K_CAPABILITY);
+		break;
+	case 'd':
+		IS("denied_mask", K_DENIED_MASK);
+		IS("denied", K_DENIED);
+		IS("daddr", K_DADDR);
+		IS("dest", K_DEST);
+		break;
+	case 'e':
+		IS("execpath", K_EXECPATH);
+		IS("exe", K_EXE);
+		IS("error", K_ERROR);
+		break;
+	case 'f':
+		IS("family", K_FAMILY);
+		IS("faddr", K_FADDR);
+		IS("fstype", K_FSTYPE);
+		IS("flags", K_FLAGS);
+		IS("fsuid", K_FSUID);
+		IS("fport", K_FPORT);
+		break;
+	case 'i':
+		IS("info", K_INFO);
+		IS("interface", K_INTERFACE);
+		break;
+	case 'l':
+		IS("label", K_LABEL);
+		IS("laddr", K_LADDR);
+		IS("lport", K_LPORT);
+		break;
+	case 'm':
+		IS("mask", K_MASK);
+		IS("member", K_MEMBER);
+		IS("method", K_METHOD);
+		IS("magic_token", K_MAGIC_TOKEN);
+		IS("msg", K_MSG);
+		break;
+	case 'n':
+		IS("namespace", K_NAMESPACE);
+		IS("name", K_NAME);
+		IS("name2", K_NAME2);
+		break;
+	case 'o':
+		IS("operation", K_OPERATION);
+		IS("ouid", K_OUID);
+		break;
+	case 'p':
+		IS("profile", K_PROFILE);
+		IS("peer", K_PEER);
+		IS("peer_profile", K_PEER_PROFILE);
+		IS("peer_label", K_PEER_LABEL);
+		IS("protocol", K_PROTOCOL);
+		IS("peer_addr", K_PEER_ADDR);
+		IS("path", K_PATH);
+		IS("pid", K_PID);
+		IS("peer_pid", K_PEER_PID);
+		IS("parent", K_PARENT);
+		break;
+	case 'r':
+		IS("requested_mask", K_REQUESTED_MASK);
+		IS("requested", K_REQUESTED);
+		break;
+	case 's':
+		IS("sock_type", K_SOCK_TYPE);
+		IS("signal", K_SIGNAL);
+		IS("saddr", K_SADDR);
+		IS("srcname", K_SRCNAME);
+		IS("src", K_SRC);
+		break;
+	case 't':
+		IS("tcontext", K_TCONTEXT);
+		IS("target", K_TARGET);
+		IS("task", K_TASK);
+		IS("type", K_TYPE);
+		break;
+	default:
+		break;
+	}
+#undef IS
 	return NULL;
 }
 
