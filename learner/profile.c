@@ -745,7 +745,7 @@ block_open_at(const struct scan *sc, size_t p, size_t start)
 	bool before = p == start || is_space(sc->t[p - 1]) ||
 	    sc->t[p - 1] == ')';
 	bool after = p + 1 >= sc->len || is_space(sc->t[p + 1]) ||
-	    sc->t[p + 1] == '#';
+	    sc->t[p + 1] == '#' || sc->t[p + 1] == '}';
 
 	return before && after;
 }
@@ -1488,8 +1488,12 @@ block_locate(const struct profile_file *pf, const char *profile_name,
 			k = 0;
 			ls = b->body_end;
 		}
-		loc->indent[k++] = ' ';
-		loc->indent[k++] = ' ';
+		if (k > 0 && loc->indent[k - 1] == '\t') {
+			loc->indent[k++] = '\t';
+		} else {
+			loc->indent[k++] = ' ';
+			loc->indent[k++] = ' ';
+		}
 		loc->indent[k] = '\0';
 		loc->insert = ls;
 	} else {

@@ -665,6 +665,42 @@ block_insert_and_keep_outside(void **state)
 	    rules, 1, &out, &len), -ENOENT);
 }
 
+/* Odd layouts: one line, an empty body, tabs; insertion only. */
+static void
+block_layouts(void **state)
+{
+	static const char *const texts[] = {
+		"profile p { /a r, }\n",
+		"profile p {}\n",
+		"profile p {\n\t/a r,\n}\n",
+		"profile p flags=(complain) {\n  /a r,\n  ^hat {\n  }\n}\n",
+	};
+	const char *rules[] = { "/b w,", "capability chown," };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		const char *t = texts[i];
+		size_t tl = strlen(t), len, pre = 0, suf = 0;
+		char *out, **got;
+
+		assert_int_equal(profile_add_rules(t, tl, "p", rules, 2, &out,
+		    &len), 0);
+		/* the original is a prefix + suffix of the new text */
+		while (pre < tl && out[pre] == t[pre])
+			pre++;
+		while (suf < tl - pre && out[len - 1 - suf] == t[tl - 1 - suf])
+			suf++;
+		assert_int_equal(pre + suf, tl);
+		assert_int_equal(profile_block_rules(out, len, "p", &got), 0);
+		assert_string_equal(got[0], "/b w,");
+		assert_string_equal(got[1], "capability chown,");
+		assert_null(got[2]);
+		profile_strv_free(got);
+		assert_int_equal(parser_accepts(out) == 1, 0);
+		free(out);
+	}
+}
+
 static void
 block_local_file(void **state)
 {
@@ -863,6 +899,7 @@ main(void)
 		cmocka_unit_test(policy_host_abstractions),
 		cmocka_unit_test(host_files_parse),
 		cmocka_unit_test(block_insert_and_keep_outside),
+		cmocka_unit_test(block_layouts),
 		cmocka_unit_test(block_local_file),
 		cmocka_unit_test(block_refuses_hostile_rules),
 		cmocka_unit_test(mode_flags),
