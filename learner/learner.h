@@ -95,7 +95,8 @@ struct record {
 	const char *peer_addr;		/* peer_addr= (unix); "none" is left out */
 	const char *bus, *path, *interface, *member, *dbus_method;	/* method= also sets member */
 	const char *fstype, *srcname, *flags;
-	const char *old_style;		/* the text of a record that is not key=value (pre-2.6.36 REJECTING...) */
+	const char *old_style;		/* text of a record that is not key=value (pre-2.6.36
+					 * REJECTING...), or of another subsystem's record */
 
 	long	 pid, peer_pid, task, parent, fsuid, ouid;
 	long	 magic_token, capability, error, lport, fport;	/* error: the errno, error=-13 gives 13 */
