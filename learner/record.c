@@ -931,6 +931,13 @@ parse_line(struct record *r, const char *p, const char *end, int hold)
 {
 	const char *q;
 
+	/* a raw priority, as in dmesg -r or /proc/kmsg: "<5>" */
+	if (p < end && *p == '<') {
+		for (q = p + 1; q < end && is_digit((unsigned char)*q); q++)
+			;
+		if (q > p + 1 && q - p <= 4 && q < end && *q == '>')
+			p = q + 1;
+	}
 	if (STARTS(p, end, "node=")) {
 		p = skip_blanks(skip_token(p, end), end);
 		hold = 0;

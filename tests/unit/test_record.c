@@ -564,6 +564,8 @@ kernel_log_shapes(void **state)
 	check_kernel_record(fx, "[ 1234.567890] host kernel: audit: type=1400 audit(1279967133.365:54): ");
 	/* /dev/kmsg */
 	check_kernel_record(fx, "5,1234,5678901,-;audit: type=1400 audit(1279967133.365:54): ");
+	/* dmesg -r, /proc/kmsg */
+	check_kernel_record(fx, "<5>[   12.345678] audit: type=1400 audit(1279967133.365:54): ");
 	/* a bare kernel line */
 	check_kernel_record(fx, "audit: type=1400 audit(1279967133.365:54): ");
 
