@@ -644,6 +644,13 @@ setup(struct store *st, const char *path, char *errmsg, size_t errlen)
 
 	sqlite3_busy_handler(st->db, busy_wait, st);
 	sqlite3_extended_result_codes(st->db, 1);
+	/*
+	 * Our SQL only: no writable_schema tricks, and nothing in a crafted
+	 * file's schema (views, triggers) may call functions with effects.
+	 */
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)NULL);
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0,
+	    (int *)NULL);
 	r = pragma_int(st, "PRAGMA user_version", &v);
 	if (r < 0) {
 		snprintf(errmsg, errlen, "%s: %s", path,
