@@ -244,6 +244,167 @@ parser_accepts(const char *const *rules, size_t n)
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
+
+/*
+ * What apparmor_parser itself makes of our rules: -D rule-exprs prints
+ * each file rule's expression tree ("rule: PCRE  ->  TREE (0x...)").  A
+ * literal name prints as its bytes (specials behind '\', non-printables as
+ * \xH or \xHH); any glob, class or alternation prints with an unescaped
+ * '(' or '['.  Decode the tree to bytes, or -1 when it is not a literal.
+ */
+static int
+tree_decode(const char *t, size_t n, char *out, size_t cap)
+{
+	size_t i = 0, o = 0;
+
+	while (i < n) {
+		unsigned char c = (unsigned char)t[i];
+
+		if (o + 1 >= cap)
+			return -1;
+		if (c == '(' || c == '[')
+			return -1;
+		if (c != '\\') {
+			out[o++] = (char)c;
+			i++;
+			continue;
+		}
+		if (i + 1 >= n) {
+			out[o++] = '\\';
+			i++;
+			continue;
+		}
+		c = (unsigned char)t[i + 1];
+		i += 2;
+		if (c == 'x') {
+			unsigned v = 0;
+			int k;
+
+			for (k = 0; k < 2 && i < n && strchr("0123456789abcdef",
+			    t[i]) != NULL && t[i] != '\0'; k++, i++)
+				v = v * 16 + (unsigned)(t[i] <= '9' ?
+				    t[i] - '0' : t[i] - 'a' + 10);
+			out[o++] = (char)v;
+		} else if (c == 'n') {
+			out[o++] = '\n';
+		} else if (c == 't') {
+			out[o++] = '\t';
+		} else if (c == 'r') {
+			out[o++] = '\r';
+		} else if (c == 'e') {
+			out[o++] = 033;
+		} else if (c == 'a') {
+			out[o++] = '\a';
+		} else if (c == 'f') {
+			out[o++] = '\f';
+		} else if (c == 'v') {
+			out[o++] = '\v';
+		} else {
+			out[o++] = (char)c;
+		}
+	}
+	out[o] = '\0';
+	return (int)o;
+}
+
+/* Names whose printed tree is unambiguous (see tree_decode). */
+static int
+tree_printable(const char *name)
+{
+	size_t i, n = strlen(name);
+
+	if (strstr(name, "  ->  ") != NULL || strstr(name, " (0x") != NULL)
+		return 0;
+	/* the tree prints a literal backslash bare: "\\b" reads as "\b" */
+	if (strchr(name, '\\') != NULL)
+		return 0;
+	for (i = 0; i + 1 < n; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		/* \xH followed by a hex digit reads as \xHH */
+		if ((c < 0x20 || c >= 0x7f) && c != '\n' && c != '\t' &&
+		    c != '\r' && strchr("0123456789abcdef", name[i + 1]))
+			return 0;
+	}
+	return 1;
+}
+
+static void
+parser_view(const char *const *names, size_t n)
+{
+	char path[] = "/tmp/aalearn-test-view-XXXXXX";
+	static char out[1 << 20], q[3 * 4096 * 4], dec[8192];
+	const char *parser = parser_path();
+	size_t got = 0, i, found;
+	int fd, pfd[2], status;
+	FILE *f;
+	pid_t pid;
+	char *line;
+	ssize_t r;
+
+	if (parser == NULL)
+		return;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	fprintf(f, "profile aalearn_view {\n");
+	for (i = 0; i < n; i++) {
+		assert_true(rule_quote_name(names[i], q, sizeof(q), NULL) > 0);
+		fprintf(f, "  %s r,\n", q);
+	}
+	fprintf(f, "}\n");
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(pipe2(pfd, O_CLOEXEC), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(pfd[1], 1);
+		dup2(pfd[1], 2);
+		execl(parser, parser, "-QK", "-D", "rule-exprs", path,
+		    (char *)NULL);
+		_exit(127);
+	}
+	close(pfd[1]);
+	while ((r = read(pfd[0], out + got, sizeof(out) - 1 - got)) > 0)
+		got += (size_t)r;
+	close(pfd[0]);
+	out[got] = '\0';
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	unlink(path);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	/*
+	 * Every name shows up as a literal tree with exactly its bytes.  The
+	 * left side may hold a raw newline, so rules are found by their
+	 * markers, not by lines.
+	 */
+	for (i = 0; i < n; i++) {
+		found = 0;
+		for (line = strstr(out, "rule: "); line != NULL;
+		    line = strstr(line + 6, "rule: ")) {
+			char *arrow, *end;
+			int d;
+
+			arrow = strstr(line, "  ->  ");
+			if (arrow == NULL)
+				break;
+			arrow += 6;
+			end = strstr(arrow, " (0x");
+			if (end == NULL)
+				break;
+			d = tree_decode(arrow, (size_t)(end - arrow), dec,
+			    sizeof(dec));
+			if (d >= 0 && (size_t)d == strlen(names[i]) &&
+			    memcmp(dec, names[i], (size_t)d) == 0)
+				found = 1;
+		}
+		if (!found)
+			fail_msg("apparmor_parser does not read name %zu as "
+			    "that literal", i);
+	}
+}
+
 static void
 setup_long(void)
 {
@@ -308,6 +469,18 @@ test_hostile_names(void **state)
 		fprintf(stderr, "apparmor_parser not installed: skipped\n");
 	else
 		assert_int_equal(r, 1);
+
+	/* and the parser reads each of them as exactly that name */
+	{
+		const char *view[sizeof(hostile) / sizeof(hostile[0])];
+		size_t nv = 0;
+
+		for (i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++)
+			if (tree_printable(hostile[i]))
+				view[nv++] = hostile[i];
+		assert_true(nv >= 28);
+		parser_view(view, nv);
+	}
 }
 
 static void
