@@ -34,7 +34,7 @@ struct netlink_source {
 	struct source base;
 	int	 fd;
 	int	 rcvbuf;
-	int	 overflowed;	/* ENOBUFS seen, gap not yet measured */
+	int64_t	 overflowed;	/* ENOBUFS seen since the last gap measured */
 	int64_t	 last_epoch, last_serial;
 	char	*buf;
 };
@@ -88,16 +88,22 @@ netlink_message(struct netlink_source *ns, int type, const char *p,
 	while (len > 0 && (p[len - 1] == '\0' || p[len - 1] == '\n'))
 		len--;
 	if (dedup_stamp(p, len, &epoch, &ms, &serial) == 0) {
-		if (ns->overflowed) {
-			int64_t gap = 1;
+		/*
+		 * Serials are global and count events: after an overflow,
+		 * the first jump says how many events we missed (the
+		 * messages queued before the drop come first, contiguous).
+		 * Each ENOBUFS already counted one.
+		 */
+		if (ns->overflowed > 0 && ns->last_serial > 0 &&
+		    serial > ns->last_serial + 1) {
+			int64_t gap = serial - ns->last_serial - 1;
 
-			if (epoch >= ns->last_epoch &&
-			    serial > ns->last_serial + 1 && ns->last_serial > 0)
-				gap = serial - ns->last_serial - 1;
-			ns->base.counts.lost += (uint64_t)gap;
+			if (gap > ns->overflowed)
+				ns->base.counts.lost +=
+				    (uint64_t)(gap - ns->overflowed);
 			ns->overflowed = 0;
 		}
-		if (serial > ns->last_serial || epoch > ns->last_epoch) {
+		if (serial > ns->last_serial) {
 			ns->last_epoch = epoch;
 			ns->last_serial = serial;
 		}
@@ -131,9 +137,8 @@ netlink_read(struct source *src)
 				break;
 			if (errno == ENOBUFS) {
 				src->counts.overflows++;
-				if (ns->overflowed)
-					src->counts.lost++;
-				ns->overflowed = 1;
+				src->counts.lost++;	/* at least one */
+				ns->overflowed++;
 				log_warn("%s: socket overflow, records lost",
 				    src->name);
 				netlink_raise_rcvbuf(ns);
