@@ -49,6 +49,14 @@ learn_daemon_start()
 	return 1
 }
 
+# learn_daemon_spawn CONF: start aalearnd without waiting for it (a restart
+# after SIGKILL, where the store already knows the probe).
+learn_daemon_spawn()
+{
+	aalearnd -f -c "$1" -d "$AALEARN_DB" >> /var/log/aalearnd.log 2>&1 &
+	echo $! > /run/aalearnd.pid
+}
+
 # learn_daemon_stop [SIGNAL]: stop it (TERM by default, which must flush and
 # exit 0) and return its exit status.
 learn_daemon_stop()

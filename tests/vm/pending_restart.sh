@@ -42,8 +42,18 @@ if total != len(lines):
     sys.exit("store counts %d ALLOWED events in %d observations, the kernel logged %d"
              % (total, len(obs), len(lines)))
 def names(o):
-    return [v for v in o.values() if isinstance(v, str)] + \
-        [v for a in o.values() if isinstance(a, dict) for v in a.values() if isinstance(v, str)]
+    out = []
+    def strings(x):
+        if isinstance(x, str):
+            out.append(x)
+        elif isinstance(x, dict):
+            for v in x.values():
+                strings(v)
+        elif isinstance(x, list):
+            for v in x:
+                strings(v)
+    strings(o)
+    return out
 for i in range(1, 241):
     f = "/srv/churn/f%d" % i
     want = sum(1 for l in lines if 'name="%s"' % f in l)

@@ -1,7 +1,7 @@
 #!/bin/bash
 # VM scenario 4 of issue 9: rollback.  After learning and enforcing shop,
-# a version without the data directory's rules is applied with `aalearn
-# apply`; the workload fails, the kernel logs DENIED records and `aalearn
+# an operator's edit that drops the data directory's rules is loaded
+# with apparmor_parser -r; the workload fails, the kernel logs DENIED records and `aalearn
 # status` shows them; `aalearn rollback` restores the version that worked,
 # reloads it, and the workload runs clean again.
 set -euo pipefail
@@ -16,10 +16,27 @@ VM_LAST_CONSOLE=$VM_WORK/rollback.console
 r() { vm_result "$out" "$1"; }
 
 vm_check "aalearn history shows the good version ($(r good_version))" [ -n "$(r good_version)" ]
-vm_check "the bad version was applied" [ "$(r bad_apply_rc)" = 0 ]
+vm_check "the bad version was loaded" [ "$(r bad_apply_rc)" = 0 ]
 vm_check "the bad version is loaded in enforce mode" [ "$(r bad_mode)" = "shop (enforce)" ]
 vm_check "the workload fails under the bad version" [ "$(r broken_run_rc)" != 0 ]
 vm_check "the kernel logged DENIED records ($(r broken_denied))" [ "$(r broken_denied)" -gt 0 ]
+vm_check "the store holds the DENIED writes under /srv/shop" python3 - "$out/show.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+hits = []
+def walk(x):
+    if isinstance(x, dict):
+        if isinstance(x.get("denied"), int) and x["denied"] > 0 and "/srv/shop/" in json.dumps(x):
+            hits.append(x)
+        for v in x.values():
+            walk(v)
+    elif isinstance(x, list):
+        for v in x:
+            walk(v)
+walk(doc)
+if not hits:
+    sys.exit("no observation with denied > 0 under /srv/shop/")
+PY
 vm_check "aalearn status succeeded" [ "$(r status_rc)" = 0 ]
 vm_check "aalearn status --json shows DENIED evidence for shop" python3 - "$out/status.json" <<'PY'
 import json, sys

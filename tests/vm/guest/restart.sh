@@ -24,13 +24,13 @@ while [ $i -lt 240 ]; do
 done
 cat > /usr/local/bin/churn <<'W'
 #!/bin/sh
-# Two passes over the files, slowly enough to be interrupted twice.
+# Two passes over the files, slowly enough (about 10 s) to be interrupted.
 for pass in 1 2; do
 	i=0
 	while [ $i -lt 240 ]; do
 		i=$((i + 1))
 		read -r x < /srv/churn/f$i
-		[ $((i % 20)) = 0 ] && usleep 100000
+		[ $((i % 5)) = 0 ] && usleep 100000
 	done
 done
 W
@@ -41,13 +41,18 @@ mark=$(learn_mark)
 aa-exec -p churn -- /usr/local/bin/churn &
 w=$!
 kills=0
-for at in 1 3; do
-	sleep "$at"
+for at in 100 300; do
+	# Kill it once the kernel has logged AT of the workload's records.
+	n=0
+	while [ "$(learn_since "$mark" | grep -c 'profile="churn')" -lt "$at" ] && [ $n -lt 300 ]; do
+		usleep 100000
+		n=$((n + 1))
+	done
 	learn_daemon_stop KILL
 	kills=$((kills + 1))
 	vm_result killed_at "$(learn_since "$mark" | grep -c 'profile="churn')"
 	usleep 300000
-	learn_daemon_start /etc/aalearn/aalearnd.conf || fail "daemon restart $kills"
+	learn_daemon_spawn /etc/aalearn/aalearnd.conf
 done
 wait $w
 vm_result workload_rc $?

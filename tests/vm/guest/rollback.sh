@@ -23,15 +23,18 @@ cp /etc/apparmor.d/shop /tmp/profile.good
 vm_file profile.good /tmp/profile.good
 aalearn --json history shop > /tmp/history.good 2>&1
 vm_file history.good /tmp/history.good
-good=$(sed -n 's/.*"version": *\([0-9][0-9]*\).*/\1/p' /tmp/history.good | tail -n 1)
+# The current version: the object of "versions" that has "current": true.
+good=$(sed -n 's/.*"version": *\([0-9][0-9]*\),[^}]*"current": *true.*/\1/p' /tmp/history.good)
 vm_result good_version "$good"
 
-# The bad version: the data directory's rules are gone (an operator's edit
-# applied through aalearn, so that it is a version aalearn knows).
+# The bad version: an operator's edit drops the data directory's rules and
+# loads the result the operator's way (`aalearn apply` only writes accepted
+# rules: with none pending it says there is nothing to apply).  Not a
+# `deny` rule: explicit denials are silent, implicit ones are logged.
 learn_daemon_start /etc/aalearn/aalearnd.conf || fail "daemon start"
 grep -v '/srv/shop' /tmp/profile.good > /etc/apparmor.d/shop
 cmp -s /tmp/profile.good /etc/apparmor.d/shop && fail "no /srv/shop rule to remove"
-aalearn apply shop
+apparmor_parser -r /etc/apparmor.d/shop
 vm_result bad_apply_rc $?
 vm_result bad_mode "$(grep '^shop ' /sys/kernel/security/apparmor/profiles)"
 mark=$(learn_mark)
@@ -46,6 +49,8 @@ vm_result status_rc $?
 vm_file status.json /tmp/status.json
 aalearn status > /tmp/status.txt 2>&1
 vm_file status.txt /tmp/status.txt
+aalearn --json show shop > /tmp/show.json 2>&1
+vm_file show.json /tmp/show.json
 
 aalearn rollback shop ${good:+--to "$good"}
 vm_result rollback_rc $?
