@@ -229,6 +229,47 @@ test_lookup_cache_and_reuse(void **state)
 	rmdir(dir);
 }
 
+/* Every runtime's shape, read from a prepared /proc tree by pid. */
+static void
+test_lookup_every_shape(void **state)
+{
+	char dir[] = "/tmp/aalearn-proc-XXXXXX";
+	struct attribution *a;
+	struct container c;
+	size_t i, n = sizeof(shapes) / sizeof(shapes[0]);
+	long pid;
+	int rc;
+
+	assert_non_null(mkdtemp(dir));
+	for (i = 0; i < n; i++) {
+		pid = 1000 + (long)i;
+		write_stat(dir, pid, 42 + i);
+		write_file(dir, pid, "cgroup", shapes[i].text);
+	}
+	a = attribution_new(dir, 64);
+	for (i = 0; i < n; i++) {
+		pid = 1000 + (long)i;
+		memset(&c, 0, sizeof(c));
+		rc = attribution_lookup(a, pid, &c);
+		assert_int_equal(rc, 0);
+		if (shapes[i].rc != 0) {
+			/* Not in a container: the host. */
+			assert_null(c.id);
+			continue;
+		}
+		assert_string_equal(c.runtime, shapes[i].runtime);
+		assert_string_equal(c.id, shapes[i].id);
+		if (shapes[i].pod == NULL)
+			assert_null(c.pod_uid);
+		else
+			assert_string_equal(c.pod_uid, shapes[i].pod);
+	}
+	attribution_free(a);
+	for (i = 0; i < n; i++)
+		rm_pid(dir, 1000 + (long)i);
+	rmdir(dir);
+}
+
 static void
 test_cache_bounded(void **state)
 {
@@ -377,6 +418,7 @@ main(void)
 		cmocka_unit_test(test_shapes),
 		cmocka_unit_test(test_small_buffer),
 		cmocka_unit_test(test_lookup_cache_and_reuse),
+		cmocka_unit_test(test_lookup_every_shape),
 		cmocka_unit_test(test_cache_bounded),
 		cmocka_unit_test(test_real_cgroup),
 	};
