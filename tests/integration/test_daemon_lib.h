@@ -32,7 +32,7 @@ struct tdaemon {
 	pid_t	 pid;
 };
 
-static int64_t
+__attribute__((unused)) static int64_t
 td_now_ms(void)
 {
 	struct timespec ts;
@@ -41,7 +41,7 @@ td_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void
+__attribute__((unused)) static void
 td_init(struct tdaemon *d)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -64,7 +64,7 @@ td_init(struct tdaemon *d)
 static void td_write_conf(struct tdaemon *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
 
-static void
+__attribute__((unused)) static void
 td_write_conf(struct tdaemon *d, const char *fmt, ...)
 {
 	va_list ap;
@@ -78,7 +78,7 @@ td_write_conf(struct tdaemon *d, const char *fmt, ...)
 	fclose(f);
 }
 
-static void
+__attribute__((unused)) static void
 td_start_env(struct tdaemon *d, const char *extra_env)
 {
 	const char *bin = getenv("AALEARND_BIN");
@@ -108,14 +108,14 @@ td_start_env(struct tdaemon *d, const char *extra_env)
 	d->pid = pid;
 }
 
-static void
+__attribute__((unused)) static void
 td_start(struct tdaemon *d)
 {
 	td_start_env(d, NULL);
 }
 
 /* The next sd_notify datagram, or "" after timeout_ms. */
-static void
+__attribute__((unused)) static void
 td_notify(struct tdaemon *d, char *buf, size_t len, int timeout_ms)
 {
 	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
@@ -127,7 +127,7 @@ td_notify(struct tdaemon *d, char *buf, size_t len, int timeout_ms)
 }
 
 /* Forget queued notifications (a full queue would block the daemon). */
-static void
+__attribute__((unused)) static void
 td_drain(struct tdaemon *d)
 {
 	char buf[512];
@@ -137,7 +137,7 @@ td_drain(struct tdaemon *d)
 }
 
 /* Wait for READY=1 (the daemon set up its sources). */
-static void
+__attribute__((unused)) static void
 td_wait_ready(struct tdaemon *d)
 {
 	int64_t end = td_now_ms() + 20000;
@@ -152,7 +152,7 @@ td_wait_ready(struct tdaemon *d)
 }
 
 /* SIGTERM, and the exit status it gives. */
-static int
+__attribute__((unused)) static int
 td_stop(struct tdaemon *d, int sig)
 {
 	int status = 0;
@@ -167,7 +167,7 @@ td_stop(struct tdaemon *d, int sig)
 	return 128 + WTERMSIG(status);
 }
 
-static void
+__attribute__((unused)) static void
 td_show_log(struct tdaemon *d)
 {
 	char cmd[200];
@@ -176,7 +176,7 @@ td_show_log(struct tdaemon *d)
 	(void)system(cmd);
 }
 
-static void
+__attribute__((unused)) static void
 td_cleanup(struct tdaemon *d)
 {
 	char cmd[128];
@@ -193,7 +193,7 @@ struct td_count {
 	uint64_t observations;
 };
 
-static int
+__attribute__((unused)) static int
 td_count_cb(const struct observation *o, void *arg)
 {
 	struct td_count *c = arg;
@@ -204,7 +204,7 @@ td_count_cb(const struct observation *o, void *arg)
 }
 
 /* Events counted for profile in the store (0 when it is not there yet). */
-static struct td_count
+__attribute__((unused)) static struct td_count
 td_count(struct tdaemon *d, const char *profile)
 {
 	struct td_count c = { 0, 0 };
@@ -222,7 +222,7 @@ td_count(struct tdaemon *d, const char *profile)
 }
 
 /* Poll the store until profile has want events or timeout_ms passed. */
-static struct td_count
+__attribute__((unused)) static struct td_count
 td_wait_count(struct tdaemon *d, const char *profile, uint64_t want,
     int timeout_ms)
 {
