@@ -9,7 +9,10 @@
  *   - every rule text is accepted into aalearn's block (one line, one
  *     statement), and the written profile reads back the same rules;
  *   - every rule, matched with the AARE matcher, allows all its evidence
- *     and none of the sensitive paths its evidence never touched;
+ *     and none of the sensitive paths its evidence never touched (a glob
+ *     "/tmp/x*" made of x1, x22, x333 also matches "/tmp/x": '*' may match
+ *     nothing after a non-slash, as aa-logprof's globs do, so no sensitive
+ *     path here is the stem of a sibling set);
  *   - the written profile allows every observation that got a rule;
  *   - apparmor_parser -QK accepts the written profile (when installed;
  *     $AALEARN_PARSER names another binary).
@@ -34,7 +37,8 @@ static const char *const sensitive[] = {
 	"/etc/shadow", "/root/.ssh/id_rsa", "/proc/sys/kernel/core_pattern",
 	"/var/run/docker.sock", "/run/secrets/token", "/etc/sudoers",
 	"/home/user/.ssh/id_rsa", "/dev/mem", "/boot/vmlinuz",
-	"/var/run/secrets/kubernetes.io/serviceaccount/token", "/tmp/x",
+	"/var/run/secrets/kubernetes.io/serviceaccount/token",
+	"/tmp/.X11-unix/X0",
 	"/etc/passwd",
 };
 
@@ -108,6 +112,103 @@ static const uint64_t masks[] = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/*
+ * Flags byte with the high bit: the rest is profile text (a user's file
+ * may hold anything).  Parsing must not fail on memory; writing into each
+ * block keeps every byte outside it; the result parses again and reads
+ * back the rules; mode flags round-trip.
+ */
+static void
+fuzz_profile_text(const uint8_t *data, size_t size)
+{
+	struct profile_file *pf;
+	const char *rules[] = { "/srv/fuzz r,", "capability chown," };
+	int rc;
+
+	rc = profile_parse((const char *)data, size, &pf);
+	if (rc == -ENOMEM)
+		abort();
+	if (rc != 0)
+		return;
+	for (size_t i = 0; i < pf->nblocks && i < 8; i++) {
+		char name[1024];
+		const struct profile_block *b = &pf->blocks[i];
+		char *out = NULL, **back = NULL, *m = NULL, *m2 = NULL;
+		size_t len, pre = 0, suf = 0, mlen, m2len;
+		struct profile_file *again;
+		struct policy *pol;
+
+		/* the full name: parents joined by "//" */
+		{
+			int chain[64], nc = 0;
+
+			for (int k = (int)i; k >= 0 && nc < 64;
+			    k = pf->blocks[k].parent)
+				chain[nc++] = k;
+			name[0] = '\0';
+			for (int k = nc - 1; k >= 0; k--) {
+				if (strlen(name) + strlen(pf->blocks[chain[k]].name)
+				    + 3 >= sizeof(name))
+					goto next;
+				if (k != nc - 1)
+					strcat(name, "//");
+				strcat(name, pf->blocks[chain[k]].name);
+			}
+		}
+		if (profile_find(pf, name) != b)
+			goto next;	/* two blocks of one name: the first wins */
+		rc = profile_add_rules((const char *)data, size, name, rules, 2,
+		    &out, &len);
+		if (rc == -ENOMEM)
+			abort();
+		if (rc != 0)
+			goto next;
+		while (pre < size && out[pre] == (char)data[pre])
+			pre++;
+		while (suf < size - pre && out[len - 1 - suf] ==
+		    (char)data[size - 1 - suf])
+			suf++;
+		/* insertion only, unless a block was there to rewrite */
+		if (pre + suf != size && memmem(data, size, "aalearn:begin",
+		    13) == NULL)
+			abort();
+		if (profile_parse(out, len, &again) != 0)
+			abort();
+		profile_file_free(again);
+		if (profile_block_rules(out, len, name, &back) != 0)
+			abort();
+		if (back[0] == NULL || back[1] == NULL)
+			abort();
+		profile_strv_free(back);
+		rc = policy_load(out, len, name, NULL, NULL, &pol);
+		if (rc == 0)
+			policy_free(pol);
+		else if (rc == -ENOMEM)
+			abort();
+		if (profile_set_mode(out, len, name, PROFILE_MODE_COMPLAIN, &m,
+		    &mlen) == 0) {
+			if (profile_set_mode(m, mlen, name, PROFILE_MODE_ENFORCE,
+			    &m2, &m2len) == 0) {
+				if (profile_parse(m2, m2len, &again) == 0) {
+					const struct profile_block *e =
+					    profile_find(again, name);
+
+					if (e != NULL && e->mode ==
+					    PROFILE_MODE_COMPLAIN)
+						abort();
+					profile_file_free(again);
+				}
+				free(m2);
+			}
+			free(m);
+		}
+		free(out);
+next:
+		;
+	}
+	profile_file_free(pf);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -123,6 +224,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		find_parser();
 	if (size < 2)
 		return 0;
+	if (data[0] & 0x80) {
+		fuzz_profile_text(data + 1, size - 1);
+		return 0;
+	}
 	vars = data[0] & 1;
 	opt.glob_threshold = 2 + ((data[0] >> 1) & 3);
 	opt.container = data[0] & 8;
@@ -216,8 +321,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				for (size_t k = 0; k < p[i].nevidence; k++)
 					seen |= strcmp(obs[p[i].evidence[k]].access.f[0],
 					    sensitive[s]) == 0;
-				if (!seen && policy_allows(one, &a))
+				if (!seen && policy_allows(one, &a)) {
+					fprintf(stderr, "rule %s allows %s\n",
+					    p[i].text, sensitive[s]);
 					abort();
+				}
 			}
 			policy_free(one);
 		}
