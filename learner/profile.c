@@ -2399,10 +2399,10 @@ prule_grants(const struct prule *p, const struct access *a, bool for_deny)
 			return 0;
 		return m;
 	case ACCESS_MOUNT:
+		/* a mount rule covers remounts (its options decide) */
 		if (strcmp(r->f[0], a->f[0]) != 0 &&
 		    !(strcmp(r->f[0], "mount") == 0 &&
-		    strcmp(a->f[0], "remount") == 0 && r->f[4] != NULL &&
-		    word_in(r->f[4], "remount")))
+		    strcmp(a->f[0], "remount") == 0))
 			return 0;
 		for (int i = 1; i < 4; i++)
 			if (!field_match(p, i, a->f[i]))

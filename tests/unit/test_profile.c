@@ -869,6 +869,9 @@ container_template(void **state)
 			assert_true(policy_denies(pol, &a));
 			a = acc(ACCESS_MOUNT, "mount", "tmpfs", 0);
 			assert_true(policy_denies(pol, &a));
+			a = acc(ACCESS_MOUNT, "remount", "", 0);
+			a.f[4] = "remount, rw";
+			assert_true(policy_denies(pol, &a));
 			a = acc(ACCESS_SIGNAL, "term", "runc", MASK_RECEIVE);
 			assert_true(policy_allows(pol, &a));
 			a = acc(ACCESS_SIGNAL, "term", "runc", MASK_SEND);
