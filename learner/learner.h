@@ -768,7 +768,7 @@ int profile_container_template(const char *name, const char *runtime,
 
 enum proposal_kind {
 	PROPOSAL_RULE = 0,	/* text is a rule */
-	PROPOSAL_INCLUDE,	/* text is "include <abstractions/...>," */
+	PROPOSAL_INCLUDE,	/* text is "include <abstractions/...>" */
 	PROPOSAL_NONE,		/* no safe rule: text NULL, reason says why */
 };
 
@@ -780,7 +780,9 @@ struct proposal {
 	char	*text;		/* "/etc/passwd r," ready for profile_add_rules */
 	char	*reason;	/* why this shape (generalised, abstraction, none) */
 	char	*beyond;	/* INCLUDE or glob: what it grants that the
-				 * evidence did not ask for, one item a line */
+				 * evidence did not ask for, one item a line
+				 * (an include: its rules that allow none of
+				 * the evidence); NULL for exact rules */
 	size_t	*evidence;	/* indexes into the observations handed in */
 	size_t	 nevidence;
 	char	**paths;	/* the distinct names absorbed (file/exec) */
@@ -792,7 +794,8 @@ struct proposal {
 
 struct propose_options {
 	unsigned glob_threshold;	/* distinct siblings before a glob; 0 = 3 */
-	bool	 container;		/* exec defaults to ix */
+	bool	 container;		/* container workload (exec is ix unless a
+					 * target profile is known, as on hosts) */
 	bool	 no_abstractions;	/* never propose an include */
 	/* AppArmor 4 rules (userns, io_uring, mqueue, network permissions):
 	 * off for Debian 12's apparmor_parser 3.0.8, which refuses them. */
@@ -806,15 +809,23 @@ struct propose_options {
 	/* Profiles that exist (for px/cx): "p//child" or a top-level name. */
 	const char *const *known_profiles;
 	size_t	 nknown_profiles;
-	int64_t	 now_ms;
-	size_t	 max_proposals;		/* 0 = 10000 */
+	int64_t	 now_ms;			/* reserved */
+	size_t	 max_proposals;		/* 0 = 10000; beyond: -E2BIG */
 };
 
 /*
  * Proposals for the observations the policy does not allow yet (variables
  * come from the policy: tunables plus policy_var_add).  policy may be NULL
- * (nothing allowed, no variables).  *ret is a malloc'd array sorted by class
- * then text; free with propose_free.  Returns 0 or -errno.
+ * (nothing allowed, no variables).  Every observation lands in exactly one
+ * proposal, except those already allowed.  Order of work: explicit denies
+ * (PROPOSAL_NONE), abstractions covering >= 2 observations that match no
+ * probe path (/etc/shadow, /root/.ssh, docker.sock, ...) and grant nothing
+ * privileged, @{PROC}/@{pid} paths, sibling globs after glob_threshold
+ * distinct names (never in /, /etc, /home, /run, /var/run or under /root,
+ * /proc, /sys, /dev, /boot, secrets mounts; never a bare "*"; plain names
+ * only), then exact rules (rule_format) or PROPOSAL_NONE with the reason.
+ * *ret is a malloc'd array: includes first, then by class and text; free
+ * with propose_free.  Returns 0 or -errno.
  */
 int propose_rules(const struct policy *, const struct observation *obs, size_t nobs,
     const struct propose_options *, struct proposal **ret, size_t *ret_n);
