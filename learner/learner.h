@@ -685,6 +685,12 @@ struct policy;
  * Load the policy of profile_name ("p" or "p//child") defined in text.
  * loader may be NULL (no includes resolved).  Returns 0, -ENOENT (no such
  * profile, or a required include missing), -ELOOP (too deep), -EINVAL.
+ * Matching model: a rule whose conditionals aalearn does not model (AppArmor
+ * 4 network ip=/port=, dbus peer=(name=), change_profile with an exec path)
+ * is kept but allows nothing, and as a deny refuses everything it might;
+ * an owner rule allows an access only without MASK_NOT_OWNER; w grants
+ * create, delete, append, rename and setattr.  Variables: a value's
+ * trailing '/' is dropped, as the parser folds the "//" of "@{PROC}/".
  */
 int policy_load(const char *text, size_t len, const char *profile_name,
     profile_loader loader, void *arg, struct policy **ret_policy);
@@ -696,7 +702,8 @@ int policy_var_add(struct policy *, const char *name, const char *value);
 /* The values of @{name} (NULL and 0 when undefined). */
 const char *const *policy_var(const struct policy *, const char *name,
     size_t *ret_n);
-/* Add one rule text ("/etc/passwd r," or "include <abstractions/base>"). */
+/* Add rule text ("/etc/passwd r,", "include <abstractions/base>" or a
+ * variable line); recompiles what new variables touch. */
 int policy_add_rule(struct policy *, const char *rule, profile_loader loader,
     void *arg);
 /* The permissions of a's mask that the policy allows (deny rules win). */
@@ -740,17 +747,19 @@ int profile_block_rules(const char *text, size_t len, const char *profile_name,
 void profile_strv_free(char **);
 /*
  * The new text with the block of profile_name holding exactly rules[0..n)
- * (each "RULE," as proposal.text gives it; indentation added here).  A
- * rule already in the block is kept once.  profile_name NULL: a local/
- * file.  Returns 0, -ENOENT, -EINVAL (a rule with a newline or no trailing
- * comma), -ENOMEM.
+ * (each "RULE," or "include <...>" as proposal.text gives it; indentation
+ * added here).  A rule already in the block is kept once.  profile_name
+ * NULL: a local/ file.  Returns 0, -ENOENT, -EINVAL (a rule that is not
+ * one line holding one statement ending in ',': a newline, a comment, a
+ * second rule, a brace, a variable), -E2BIG, -ENOMEM.
  */
 int profile_set_rules(const char *text, size_t len, const char *profile_name,
     const char *const *rules, size_t n, char **ret_text, size_t *ret_len);
 /* Same, but the block keeps its rules and gains those not in it yet. */
 int profile_add_rules(const char *text, size_t len, const char *profile_name,
     const char *const *rules, size_t n, char **ret_text, size_t *ret_len);
-/* The new text with the profile's mode flag set (other flags kept). */
+/* The new text with the profile's mode flag set in flags=(...), which is
+ * added or dropped as needed (other flags kept, in order). */
 int profile_set_mode(const char *text, size_t len, const char *profile_name,
     enum profile_mode mode, char **ret_text, size_t *ret_len);
 /*
