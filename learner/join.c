@@ -173,7 +173,8 @@ event_type(const char *p, size_t len, const char **ret_stamp)
 		if (t != NULL)
 			p = t + 1;
 	}
-	if (starts(p, end, "type=", 5) && p[5] >= 'A' && p[5] <= 'Z') {
+	if (end - p > 5 && memcmp(p, "type=", 5) == 0 && p[5] >= 'A' &&
+	    p[5] <= 'Z') {
 		p += 5;
 		if (starts(p, end, "SYSCALL msg=audit(", 18)) {
 			*ret_stamp = p + 18;

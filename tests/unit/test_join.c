@@ -216,6 +216,23 @@ test_hex_exe_and_shapes(void **state)
 	assert_int_equal(o.n, 3);
 	assert_string_equal(o.name[2], "/n");
 	assert_string_equal(o.exe[2], "");
+	/* Lines cut anywhere, in buffers of exactly their length (ASan). */
+	{
+		const char *cuts[] = { "type=", "node=x type=", "type=SYSCALL msg=audit(",
+		    "type=SYSCALL msg=audit(1.1:", "audit: type=1300 audit(1",
+		    "type=EOE msg=audit(1.1:2" };
+		size_t i, n;
+		char *b;
+
+		for (i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+			n = strlen(cuts[i]);
+			b = malloc(n);
+			memcpy(b, cuts[i], n);
+			assert_true(join_line(j, b, n) >= 0);
+			free(b);
+		}
+		assert_int_equal(join_pending(j), 0);
+	}
 	join_free(j);
 }
 
