@@ -904,14 +904,14 @@ skip_time(const char *p, const char *end)
 	return p + 1;
 }
 
-/* After a syslog stamp: "[host ]tag: rest". */
+/* After a syslog stamp: "[zone ][host ]tag: rest". */
 static enum record_result
 parse_tagged(struct record *r, const char *p, const char *end, int hold)
 {
 	const char *t;
 	int i;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 3; i++) {
 		p = skip_blanks(p, end);
 		t = skip_token(p, end);
 		if (t > p && t[-1] == ':')
@@ -955,6 +955,10 @@ parse_line(struct record *r, const char *p, const char *end, int hold)
 			return parse_kernel(r, q, end, 0);
 		return parse_tagged(r, q, end, 0);
 	}
+	/* journalctl -o short-full: "Thu 2026-11-26 09:00:00 UTC host tag:" */
+	if (end - p > 15 && p[3] == ' ' && is_digit((unsigned char)p[4]) &&
+	    p[8] == '-' && memmem("MonTueWedThuFriSatSun", 21, p, 3) != NULL)
+		p += 4;
 	if (is_month(p, end)) {
 		p = skip_blanks(p + 4, end);
 		while (p < end && is_digit((unsigned char)*p))
@@ -971,6 +975,16 @@ parse_line(struct record *r, const char *p, const char *end, int hold)
 			if ((q = skip_time(p + 11, end)) == NULL)
 				return RECORD_NOT_APPARMOR;
 			return parse_tagged(r, q, end, hold);
+		}
+		/* journalctl -o short-unix: "1764147600.123456 host tag:" */
+		for (q = p; q < end && is_digit((unsigned char)*q); q++)
+			;
+		if (q < end && *q == '.') {
+			for (q++; q < end && is_digit((unsigned char)*q); q++)
+				;
+			if (q < end && *q == ' ')
+				return parse_tagged(r, q, end, hold);
+			return RECORD_NOT_APPARMOR;
 		}
 		/* /dev/kmsg: "6,1234,5678901,-;audit: ..." */
 		for (q = p; q < end && (is_digit((unsigned char)*q) ||

@@ -562,6 +562,8 @@ kernel_log_shapes(void **state)
 	check_kernel_record(fx, "Nov 26 09:00:00 host kernel: audit: type=1400 audit(1279967133.365:54): ");
 	check_kernel_record(fx, "2026-11-26T09:00:00+0000 host kernel: audit: type=1400 audit(1279967133.365:54): ");
 	check_kernel_record(fx, "[ 1234.567890] host kernel: audit: type=1400 audit(1279967133.365:54): ");
+	check_kernel_record(fx, "Thu 2026-11-26 09:00:00 UTC host kernel: audit: type=1400 audit(1279967133.365:54): ");
+	check_kernel_record(fx, "1764147600.123456 host kernel: audit: type=1400 audit(1279967133.365:54): ");
 	/* /dev/kmsg */
 	check_kernel_record(fx, "5,1234,5678901,-;audit: type=1400 audit(1279967133.365:54): ");
 	/* dmesg -r, /proc/kmsg */
