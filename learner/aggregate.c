@@ -469,6 +469,25 @@ overflowed(struct aggregate *a, long prof)
 		a->overflow_unnamed++;
 }
 
+static void
+resample(struct aggregate *a, struct entry *e, const struct record *r)
+{
+	size_t clen = r->comm != NULL ? strlen(r->comm) : 0;
+	size_t elen = strlen(r->exe);
+	const char *comm = NULL, *exe;
+
+	if (a->arena_bytes + clen + elen + 2 > a->max_bytes)
+		return;
+	exe = intern(a, r->exe, elen, hash_bytes(r->exe, elen, a->seed));
+	if (r->comm != NULL)
+		comm = intern(a, r->comm, clen, hash_bytes(r->comm, clen, a->seed));
+	if (exe == NULL || (r->comm != NULL && comm == NULL))
+		return;
+	e->exe = exe;
+	e->comm = comm;
+	e->sample_pid = r->pid;
+}
+
 int
 aggregate_add_access(struct aggregate *a, const struct record *r,
     const struct container *c, const struct access *acc)
@@ -530,6 +549,10 @@ aggregate_add_access(struct aggregate *a, const struct record *r,
 		    memcmp(e->key, a->keybuf, keylen) != 0)
 			continue;
 		count(e, r, acc, ms);
+		/* A sample that names its executable is worth more: take the
+		 * first such record's, when the first record had none. */
+		if (e->exe == NULL && r->exe != NULL)
+			resample(a, e, r);
 		return 0;
 	}
 

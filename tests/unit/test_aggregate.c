@@ -129,6 +129,32 @@ test_dedup_counts_and_times(void **state)
 }
 
 static void
+test_sample_prefers_exe(void **state)
+{
+	struct aggregate *a = aggregate_new(100, 1000);
+	struct access acc = file_access("/etc/hosts", 1);
+	struct record *r;
+	struct seen s = { 0 };
+
+	/* The first record was not joined with its SYSCALL; the second was. */
+	r = rec("web", "web", RECORD_ALLOWED, 10, 0, 1, "first");
+	aggregate_add_access(a, r, NULL, &acc);
+	r = rec("web", "web", RECORD_ALLOWED, 11, 0, 2, "second");
+	r->exe = "/usr/bin/second";
+	aggregate_add_access(a, r, NULL, &acc);
+	r = rec("web", "web", RECORD_ALLOWED, 12, 0, 3, "third");
+	r->exe = "/usr/bin/third";
+	aggregate_add_access(a, r, NULL, &acc);
+	aggregate_foreach(a, collect, &s);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.o[0].sample_pid, 2);
+	assert_string_equal(s.o[0].sample_comm, "second");
+	assert_string_equal(s.o[0].sample_exe, "/usr/bin/second");
+	assert_int_equal(s.o[0].allowed, 3);
+	aggregate_free(a);
+}
+
+static void
 test_keys_differ(void **state)
 {
 	struct aggregate *a = aggregate_new(100, 1000);
@@ -456,6 +482,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dedup_counts_and_times),
+		cmocka_unit_test(test_sample_prefers_exe),
 		cmocka_unit_test(test_keys_differ),
 		cmocka_unit_test(test_child_label_into_parent),
 		cmocka_unit_test(test_rejects),
