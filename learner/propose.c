@@ -331,6 +331,7 @@ struct ctx {
 	const struct propose_options *opt;
 	unsigned threshold;
 	bool	*done;		/* observation handled */
+	struct observation *work;	/* obs with masks cut to what is missing */
 	struct plist pl;
 };
 
@@ -368,8 +369,16 @@ step_allowed(struct ctx *c)
 			c->done[i] = true;
 			continue;
 		}
-		if (!policy_denies(c->pol, a))
+		if (!policy_denies(c->pol, a)) {
+			/* Only what is missing: r allowed, rw asked -> w. */
+			uint64_t have = policy_allowed(c->pol, a);
+			uint64_t perms = a->mask & MASK_PERMS & ~have;
+
+			if ((a->mask & MASK_PERMS) != 0 && perms != 0)
+				c->work[i].access.mask = perms |
+				    (a->mask & ~MASK_PERMS);
 			continue;
+		}
 		c->done[i] = true;
 		if ((p = plist_new(&c->pl, PROPOSAL_NONE, a->cls)) == NULL)
 			return;
@@ -1319,7 +1328,15 @@ propose_rules(const struct policy *pol, const struct observation *obs,
 				return -EINVAL;
 	if ((c.done = calloc(nobs + 1, sizeof(*c.done))) == NULL)
 		return -ENOMEM;
+	if ((c.work = calloc(nobs + 1, sizeof(*c.work))) == NULL) {
+		free(c.done);
+		return -ENOMEM;
+	}
+	if (nobs > 0)
+		memcpy(c.work, obs, nobs * sizeof(*obs));
 	step_allowed(&c);
+	/* From here on, the masks still to grant. */
+	c.obs = c.work;
 	if (!c.pl.err)
 		step_abstractions(&c);
 	if (!c.pl.err)
@@ -1329,14 +1346,18 @@ propose_rules(const struct policy *pol, const struct observation *obs,
 	if (!c.pl.err)
 		step_exact(&c);
 	free(c.done);
+	if (!c.pl.err) {
+		if (c.pl.n > 1)
+			qsort(c.pl.v, c.pl.n, sizeof(*c.pl.v), cmp_proposal);
+		merge_same_text(&c);
+	}
+	if (!c.pl.err)
+		set_ids(&c);
+	free(c.work);
 	if (c.pl.err) {
 		propose_free(c.pl.v, c.pl.n);
 		return c.pl.err;
 	}
-	if (c.pl.n > 1)
-		qsort(c.pl.v, c.pl.n, sizeof(*c.pl.v), cmp_proposal);
-	merge_same_text(&c);
-	set_ids(&c);
 	*ret = c.pl.v;
 	*ret_n = c.pl.n;
 	return 0;

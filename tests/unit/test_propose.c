@@ -611,7 +611,7 @@ already_allowed_and_denied(void **state)
 	propose_free(p, n);
 	assert_int_equal(propose_rules(pol, o, 4, NULL, &p, &n), 0);
 	assert_int_equal(n, 2);
-	/* the write needs a rule (w only: r is there already is fine too) */
+	/* the write needs a rule */
 	assert_int_equal(count_kind(p, n, PROPOSAL_RULE), 1);
 	assert_int_equal(count_kind(p, n, PROPOSAL_NONE), 1);
 	for (size_t i = 0; i < n; i++) {
@@ -621,8 +621,16 @@ already_allowed_and_denied(void **state)
 			assert_int_equal(p[i].evidence[0], 3);
 		} else {
 			assert_int_equal(p[i].evidence[0], 2);
+			assert_string_equal(p[i].text, "/srv/a w,");
 		}
 	}
+	propose_free(p, n);
+	/* r allowed, rw asked: only the w is proposed */
+	o[2].access.mask = MASK_READ | MASK_WRITE | MASK_NOT_OWNER;
+	assert_int_equal(propose_rules(pol, o + 2, 1, NULL, &p, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(p[0].text, "/srv/a w,");
+	assert_int_equal(p[0].evidence[0], 0);
 	propose_free(p, n);
 	policy_free(pol);
 }
