@@ -1111,6 +1111,17 @@ known(const struct propose_options *opt, const char *name)
 	return false;
 }
 
+static bool
+real_target(const struct observation *o)
+{
+	const char *t = o->access.f[1];
+
+	return t[0] != '\0' && strstr(t, "//null-") == NULL &&
+	    strcmp(t, "null") != 0 && strcmp(t, "unconfined") != 0 &&
+	    (o->profile == NULL || strcmp(t, o->profile) != 0) &&
+	    (o->label == NULL || strcmp(t, o->label) != 0);
+}
+
 /* The exec mode: cx for a child of this profile, px for a profile of its
  * own, else ix (the child stays confined by this profile). */
 static uint64_t
@@ -1134,6 +1145,11 @@ exec_mode(const struct ctx *c, const struct observation *o)
 		}
 	}
 	if (known(c->opt, path))
+		return MASK_EXEC_PROFILE;
+	/* The kernel found a profile of its own for it (a target label that
+	 * is not a //null- learning child, nor unconfined, nor this one):
+	 * px to it.  Never ux. */
+	if (real_target(o))
 		return MASK_EXEC_PROFILE;
 	return MASK_EXEC_INHERIT;
 }
@@ -1205,6 +1221,10 @@ step_exact(struct ctx *c)
 		if (a.cls == ACCESS_EXEC) {
 			a.mask &= ~MASK_EXEC_MODES;
 			a.mask |= exec_mode(c, o);
+			/* "px -> target" only when the target is not the
+			 * profile the path attaches to anyway */
+			if (!real_target(o) || strcmp(a.f[1], a.f[0]) == 0)
+				a.f[1] = "";
 		}
 		n = rule_format(&a, c->opt->new_syntax ? RULE_NEW_SYNTAX : 0,
 		    buf, RULE_LINE_MAX, &reason);

@@ -388,6 +388,23 @@ exec_modes(void **state)
 	assert_int_equal(propose_rules(NULL, &o, 1, &opt, &p, &n), 0);
 	assert_string_equal(p[0].text, "/usr/bin/tool cx,");
 	propose_free(p, n);
+	/* the kernel ran it under a profile named by its path: px */
+	opt.known_profiles = NULL;
+	opt.nknown_profiles = 0;
+	o.access.f[1] = "/usr/bin/tool";
+	assert_int_equal(propose_rules(NULL, &o, 1, &opt, &p, &n), 0);
+	assert_string_equal(p[0].text, "/usr/bin/tool px,");
+	propose_free(p, n);
+	o.access.f[1] = "svc//worker";
+	assert_int_equal(propose_rules(NULL, &o, 1, &opt, &p, &n), 0);
+	assert_string_equal(p[0].text, "/usr/bin/tool px -> svc//worker,");
+	propose_free(p, n);
+	/* ran unconfined: never ux */
+	o.access.f[1] = "unconfined";
+	assert_int_equal(propose_rules(NULL, &o, 1, &opt, &p, &n), 0);
+	assert_string_equal(p[0].text, "/usr/bin/tool ix,");
+	propose_free(p, n);
+	o.access.f[1] = "svc//null-/usr/bin/tool";
 	/* a child profile in the profile's own text */
 	opt.known_profiles = NULL;
 	opt.nknown_profiles = 0;
