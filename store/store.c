@@ -89,6 +89,16 @@ static const char *const stmt_sql[S_COUNT] = {
 	    "WHERE o.profile_id = (SELECT id FROM profiles WHERE name = ?1) "
 	    "AND (?2 IS NULL OR c.cid = ?2) "
 	    "ORDER BY o.container_id, o.cls, o.f0, o.f1, o.f2, o.f3, o.f4, o.f5",
+	[S_OBS_LIST_ALL] =
+	    "SELECT o.label, c.runtime, c.cid, c.pod_uid, o.cls, "
+	    "o.f0, o.f1, o.f2, o.f3, o.f4, o.f5, o.mask, o.allowed, "
+	    "o.denied, o.first_ms, o.last_ms, o.sample_pid, "
+	    "o.sample_comm, o.sample_exe, p.name "
+	    "FROM observations o JOIN containers c ON c.id = o.container_id "
+	    "JOIN profiles p ON p.id = o.profile_id "
+	    "WHERE (?2 IS NULL OR c.cid = ?2) "
+	    "ORDER BY o.profile_id, o.container_id, o.cls, o.f0, o.f1, o.f2, "
+	    "o.f3, o.f4, o.f5",
 	[S_CHECKPOINT_PUT] =
 	    "INSERT INTO checkpoints(source, position, updated_ms) "
 	    "VALUES (?1, ?2, ?3) ON CONFLICT(source) DO UPDATE SET "

@@ -141,7 +141,10 @@ typedef int (*store_container_cb)(const struct container_info *, void *arg);
 int store_list_containers(struct store *, store_container_cb, void *arg);
 
 typedef int (*store_observation_cb)(const struct observation *, void *arg);
-/* All observations of a profile; container NULL for all, "" for the host only. */
+/*
+ * All observations of a profile (NULL: of every profile, grouped by
+ * profile); container NULL for all, "" for the host only.
+ */
 int store_list_observations(struct store *, const char *profile,
     const char *container, store_observation_cb, void *arg);
 

@@ -359,16 +359,15 @@ store_list_observations(struct store *st, const char *profile,
 	sqlite3_stmt *s;
 	int i, rc, r = 0, n = 0;
 
-	if (profile == NULL)
-		return -EINVAL;
-	s = store_stmt(st, S_OBS_LIST, &r);
+	s = store_stmt(st, profile != NULL ? S_OBS_LIST : S_OBS_LIST_ALL, &r);
 	if (s == NULL)
 		return r;
-	bind_str(s, 1, profile);
+	if (profile != NULL)
+		bind_str(s, 1, profile);
 	bind_str_or_null(s, 2, container);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		memset(&o, 0, sizeof(o));
-		o.profile = profile;
+		o.profile = profile != NULL ? profile : col_str_empty(s, 19);
 		o.label = col_str_empty(s, 0);
 		o.container.id = col_str_empty(s, 2);
 		if (*o.container.id == '\0') {

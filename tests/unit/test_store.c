@@ -311,6 +311,21 @@ unknown_times_do_not_win(void **state)
 	got_obs_free(&g);
 }
 
+struct got_names {
+	int	 n;
+	char	 name[16][8];
+};
+
+static int
+collect_names(const struct observation *o, void *arg)
+{
+	struct got_names *g = arg;
+
+	assert_true(g->n < 16);
+	snprintf(g->name[g->n++], sizeof(g->name[0]), "%s", o->profile);
+	return 0;
+}
+
 static void
 every_key_part_counts(void **state)
 {
@@ -351,6 +366,20 @@ every_key_part_counts(void **state)
 	got_obs_free(&g);
 	assert_int_equal(list_obs(st, "q", NULL, &g), 1);
 	got_obs_free(&g);
+	/* Every profile's at once, grouped by profile. */
+	{
+		struct got_names gn;
+
+		memset(&gn, 0, sizeof(gn));
+		assert_int_equal(store_list_observations(st, NULL, NULL,
+		    collect_names, &gn), ACCESS_NFIELDS + 4);
+		for (k = 0; k < gn.n; k++)
+			assert_string_equal(gn.name[k], k < ACCESS_NFIELDS + 3 ?
+			    "p" : "q");
+		memset(&gn, 0, sizeof(gn));
+		assert_int_equal(store_list_observations(st, NULL, "c1",
+		    collect_names, &gn), 2);
+	}
 	assert_int_equal(list_prof(st, &gp), 2);
 	k = find_prof(&gp, "p");
 	assert_true(k >= 0);
