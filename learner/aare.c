@@ -15,7 +15,9 @@
  *     the pattern, it must match at least one byte that is not '/': so
  *     "/tmp/" + star does not match "/tmp/", nor "/" + star + "/x" "//x".
  *   - '?' is one byte other than '/'.
- *   - "[...]" is passed to the regex engine as is: "[^a]" does match '/'.
+ *   - "[...]" is passed to the regex engine as is: "[^a]" does match '/';
+ *     an unescaped '*' or '?' inside it is refused, because the parser
+ *     turns them into globs there too and the class falls apart.
  *   - "{...}" needs at least one ',' ("{a}" is an error for the parser).
  *   - '\' escapes: \ooo (octal, up to 3 digits), \dNNN, \xHH, \a \e \f \n
  *     \r \t, and any other byte stands for itself; the result is always a
@@ -607,6 +609,19 @@ aare_parse_class(struct aare_parse *ps, struct aare_frag *f)
 			ps->p++;
 			break;
 		}
+		if (*ps->p == '*' || *ps->p == '?') {
+			/* apparmor_parser 3.0.8 turns these into globs even
+			 * inside [] ("[*]" compiles to "[[^/]*]"): no rule
+			 * with them means what it says */
+			ps->error = "'*' or '?' inside []";
+			return -EINVAL;
+		}
+		if (*ps->p == '-' && n > 0 && ps->p + 1 < ps->end &&
+		    ps->p[1] == ']') {
+			/* the parser refuses "[a-]" */
+			ps->error = "'-' at the end of []";
+			return -EINVAL;
+		}
 		if (*ps->p == '-' && prev >= 0 && ps->p + 1 < ps->end &&
 		    ps->p[1] != ']') {
 			int hi;
@@ -622,9 +637,12 @@ aare_parse_class(struct aare_parse *ps, struct aare_frag *f)
 			} else {
 				hi = (uint8_t)*ps->p++;
 			}
+			/* the parser reads "[z-a]" as "[a-z]" */
 			if (hi < prev) {
-				ps->error = "bad range in []";
-				return -EINVAL;
+				int t = hi;
+
+				hi = prev;
+				prev = t;
 			}
 			for (c = (unsigned)prev; c <= (unsigned)hi; c++)
 				set_add(&s, c);

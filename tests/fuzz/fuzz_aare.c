@@ -175,6 +175,11 @@ ref_lex(const char *p, size_t n, struct ref_t *t, int *nt)
 					i++;
 					break;
 				}
+				if (p[i] == '*' || p[i] == '?')
+					return 0;	/* refused */
+				if (p[i] == '-' && cnt > 0 && i + 1 < n &&
+				    p[i + 1] == ']')
+					return 0;	/* "[a-]" refused */
 				if (p[i] == '\\') {
 					if (i + 1 >= n)
 						return 0;
@@ -190,8 +195,12 @@ ref_lex(const char *p, size_t n, struct ref_t *t, int *nt)
 					if (p[i + 1] == '\\')
 						return -1;
 					hi = (unsigned char)p[i + 1];
-					if (hi < prev)
-						return 0;
+					if (hi < prev) {
+						int sw = hi;
+
+						hi = prev;
+						prev = sw;
+					}
 					for (c = prev; c <= hi; c++)
 						x.set[c >> 3] |= (unsigned char)
 						    (1u << (c & 7));

@@ -7,6 +7,7 @@
  * -D rule-exprs), not from the matcher itself.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -69,8 +72,8 @@ static const struct mcase cases[] = {
 	{ "/x/[a-c]", "/x/b", 1 },
 	{ "/x/[a-c]", "/x/d", 0 },
 	{ "/x/[a-c]", "/x/-", 0 },
+	{ "/x/[c-a]", "/x/b", 1 },	/* the parser swaps a reversed range */
 	{ "/x/[-a]", "/x/-", 1 },
-	{ "/x/[a-]", "/x/-", 1 },
 	{ "/x/[^a]", "/x/b", 1 },
 	{ "/x/[^a]", "/x/a", 0 },
 	{ "/x[^a]y", "/x/y", 1 },	/* [^...] does not exclude '/' */
@@ -147,6 +150,17 @@ test_table(void **state)
 	}
 }
 
+
+/*
+ * Patterns apparmor_parser takes but mistranslates ("[*]" compiles to
+ * "[[^/]*]": a class of NUL, '/', '[' and '^' repeated, then ']'): the
+ * matcher refuses them rather than guess.
+ */
+static const char *const unmodelled[] = {
+	"/tmp/[*]",
+	"/tmp/[a?]",
+};
+
 static const char *const bad[] = {
 	"/tmp/{a}",		/* parser: invalid number of items in {} */
 	"/tmp/{}",
@@ -157,11 +171,382 @@ static const char *const bad[] = {
 	"/tmp/a}",
 	"/tmp/a]",
 	"/tmp/[a",
-	"/tmp/[z-a]",
+	"/tmp/[a-]",
 	"/tmp/@{undefined}",
 	"/tmp/@{bad name}",
 	"/tmp/@{x",
 };
+
+/* -------------------------------------------------------------------
+ * The real thing: apparmor_parser compiles a profile holding one rule
+ * into a DFA and prints it (-D dfa-states):
+ *   {N} (0x ...)                                 accepting (listed first)
+ *   {N} perms: none | {N} perms:  (0x ...)      a state, accepting or not
+ *       C 0xHH -> {M}  /  0xHH -> {M}            one byte
+ *       [^...] -> {M}                            every other byte but ...
+ *       [] -> {M}                                every other byte
+ * Running names through that DFA says what the kernel would allow; the
+ * matcher must say the same for every pattern and name below.
+ */
+#define DFA_MAX 4096
+
+struct dfa {
+	int	 n;
+	int	 accept[DFA_MAX];
+	int	 next[DFA_MAX][256];
+};
+
+static const char *
+dfa_parser(void)
+{
+	static const char *const where[] = {
+		"/usr/sbin/apparmor_parser", "/sbin/apparmor_parser",
+	};
+	const char *env = getenv("AALEARN_APPARMOR_PARSER");
+	size_t i;
+
+	if (env != NULL && env[0] != '\0')
+		return env;
+	for (i = 0; i < sizeof(where) / sizeof(where[0]); i++)
+		if (access(where[i], X_OK) == 0)
+			return where[i];
+	return NULL;
+}
+
+static int
+hexd(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* "[^\x0/]" or "[abc]": the bytes it stands for. */
+static void
+dfa_class(const char *p, const char *end, unsigned char set[256])
+{
+	int neg = 0, c;
+
+	memset(set, 0, 256);
+	assert_true(*p == '[');
+	p++;
+	if (*p == '^') {
+		neg = 1;
+		p++;
+	}
+	while (p < end && *p != ']') {
+		if (*p == '\\' && p + 1 < end) {
+			p++;
+			if (*p == 'x' && p + 1 < end && hexd(p[1]) >= 0) {
+				c = hexd(p[1]);
+				p += 2;
+				if (p < end && hexd(*p) >= 0)
+					c = c * 16 + hexd(*p++);
+			} else {
+				c = (unsigned char)*p++;
+			}
+		} else {
+			c = (unsigned char)*p++;
+		}
+		set[c] = 1;
+	}
+	assert_true(p < end);	/* the closing ']' */
+	/*
+	 * The dump prints a default move as the bytes it leaves out:
+	 * "[^\x0/]" covers all but NUL and '/', and "[]" leaves out
+	 * nothing.  Any other positive list is a shape we do not know.
+	 */
+	if (!neg) {
+		for (c = 0; c < 256; c++)
+			assert_false(set[c]);
+		neg = 1;
+	}
+	if (neg)
+		for (c = 0; c < 256; c++)
+			set[c] = !set[c];
+}
+
+static int
+dfa_state(char *s)
+{
+	assert_true(s[0] == '{');
+	return atoi(s + 1);
+}
+
+/* 1 ok, 0 parser refused the profile, -1 no parser */
+static int
+dfa_build(const char *preamble, const char *pattern, struct dfa *d)
+{
+	char path[] = "/tmp/aalearn-test-dfa-XXXXXX";
+	static char out[1 << 20];
+	const char *parser = dfa_parser();
+	char *line, *save = NULL;
+	int fd, pfd[2], status, cur = -1, i, c, defl[DFA_MAX];
+	size_t got = 0;
+	ssize_t r;
+	FILE *f;
+	pid_t pid;
+
+	if (parser == NULL)
+		return -1;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	fprintf(f, "%sprofile aalearn_dfa {\n  \"%s\" r,\n}\n", preamble,
+	    pattern);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(pipe2(pfd, O_CLOEXEC), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(pfd[1], 1);
+		dup2(pfd[1], 2);
+		execl(parser, parser, "-QK", "-D", "dfa-states", path,
+		    (char *)NULL);
+		_exit(127);
+	}
+	close(pfd[1]);
+	while ((r = read(pfd[0], out + got, sizeof(out) - 1 - got)) > 0)
+		got += (size_t)r;
+	close(pfd[0]);
+	out[got] = '\0';
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	unlink(path);
+	if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+		return 0;
+
+	memset(d, 0, sizeof(*d));
+	for (i = 0; i < DFA_MAX; i++) {
+		defl[i] = -1;
+		for (c = 0; c < 256; c++)
+			d->next[i][c] = -1;
+	}
+	for (line = strtok_r(out, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		char *arrow;
+
+		if (line[0] == '{' && strstr(line, " perms:") == NULL &&
+		    strstr(line, "} (0x") != NULL) {
+			/* the list of accepting states heading the dump
+			 * (states without moves have no block below) */
+			i = dfa_state(line);
+			assert_true(i > 0 && i < DFA_MAX);
+			d->accept[i] = 1;
+			if (i >= d->n)
+				d->n = i + 1;
+			continue;
+		}
+		if (line[0] == '{' && strstr(line, " perms:") != NULL) {
+			cur = dfa_state(line);
+			assert_true(cur > 0 && cur < DFA_MAX);
+			d->accept[cur] = strstr(line, "perms: none") == NULL;
+			if (cur >= d->n)
+				d->n = cur + 1;
+			continue;
+		}
+		if (strncmp(line, "    ", 4) != 0 || cur < 0)
+			continue;
+		arrow = strstr(line, " -> {");
+		assert_non_null(arrow);
+		{
+			int to = dfa_state(arrow + 4);
+			char *p = line + 4;
+
+			assert_true(to > 0 && to < DFA_MAX);
+			if (to >= d->n)
+				d->n = to + 1;
+			if (*p == '[' && strstr(p, " 0x") != p + (arrow - p)) {
+				/* a class line has no " 0xHH" before -> */
+				char *hx = NULL, *q;
+
+				for (q = p; q < arrow; q++)
+					if (strncmp(q, " 0x", 3) == 0)
+						hx = q;
+				if (hx == NULL || hx[-1] == ']') {
+					unsigned char set[256];
+
+					if (hx == NULL) {
+						dfa_class(p, arrow, set);
+						for (c = 0; c < 256; c++)
+							if (set[c] &&
+							    d->next[cur][c] < 0)
+								d->next[cur][c] =
+								    -2 - to;
+						(void)defl;
+						continue;
+					}
+				}
+			}
+			/* one byte: the last "0xHH" before the arrow */
+			{
+				char *q, *hx = NULL;
+
+				for (q = p; q + 2 < arrow; q++)
+					if (q[0] == '0' && q[1] == 'x' &&
+					    (q == p || q[-1] == ' '))
+						hx = q;
+				assert_non_null(hx);
+				c = (int)strtol(hx + 2, NULL, 16);
+				assert_true(c >= 0 && c < 256);
+				d->next[cur][c] = to;
+			}
+		}
+	}
+	/* class (default) moves were marked -2 - to: explicit bytes win */
+	for (i = 0; i < d->n; i++)
+		for (c = 0; c < 256; c++)
+			if (d->next[i][c] <= -2)
+				d->next[i][c] = -2 - d->next[i][c];
+	assert_true(d->n > 1);
+	return 1;
+}
+
+static int
+dfa_run(const struct dfa *d, const char *name, size_t n)
+{
+	int s = 1;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		s = d->next[s][(unsigned char)name[i]];
+		if (s < 0)
+			return 0;
+	}
+	return d->accept[s];
+}
+
+static const char *const oracle_patterns[] = {
+	"/tmp/*", "/tmp/**", "/tmp/*bar", "/*/foo", "/tmp/a*", "/some/**/",
+	"/some/**[^/]", "/a**b", "/dir", "/dir/", "/a?b", "/home[01]/*/.plan",
+	"/x/[a-c]", "/x/[-a]", "/x/[^a]", "/x[^a]y", "/x/[\\]]",
+	"/{usr,www}/pages/**", "/x{,.bak}", "/{a,{b,c}}", "/{a,b}{c,d}",
+	"/{a/*,b}", "/a,b", "/a^b$c", "/a.b", "/a+(b)|c", "/a\\*b",
+	"/a\\{b\\}", "/a\\?", "/a\\012b", "/a\\x41", "/a\\052", "/a\\q",
+	"/a\\/*", "/tmp/**/x", "/tmp/*/*/", "/t/{*,**/x}", "/t/*{a,b/}",
+	"/t/{,x/}*", "/t/***", "/t/**.log", "/t//x",
+	"@{H}/.ssh/*", "/x/@{H}/y", "@{L}/z", "/q/@{M}/w", "/q/@{M}w",
+	"@{P}/@{pid}/status", "@{H}", "@{H}*",
+};
+
+static const char *const oracle_preamble =
+    "@{H}=/root/ /home/x/\n@{L}=/l1 /l2/\n@{M}=a// b\n@{P}=/proc\n"
+    "@{pid}={[1-9],[1-9][0-9]}\n";
+
+static void
+test_parser_oracle(void **state)
+{
+	static struct dfa d;
+	static const char *const extra[] = {
+		"/", "//", "/tmp", "/tmp/", "/tmp//", "/tmp/a", "/tmp/a/",
+		"/tmp/a/b", "/tmp/a/b/", "/tmp/x", "/tmp/a/x", "/tmp/a/b/x",
+		"/tmp/bar", "/tmp/xbar", "/tmp//x", "/t/x", "/t/a", "/t/b/",
+		"/t/", "/t/*", "/t/x/x", "/t/a.log", "/t/a/b.log", "/t/.log",
+		"/t/ab/", "/t//x", "/root/.ssh/id", "/home/x/.ssh/id",
+		"/home/.ssh/id", "/root//.ssh/id", "/x/root/y", "/x/home/x/y",
+		"/l1/z", "/l2/z", "/l2//z", "/q/a/w", "/q/b/w", "/q/aw",
+		"/q/a/bw", "/q/bw", "/proc/1/status", "/proc/12/status",
+		"/proc/0/status", "/proc/123/status", "/root/", "/root",
+		"/home/x/", "/root/x", "/home/x/y", "/a/", "/a*b", "/axb",
+		"/a{b}", "/a?", "/ax", "/a\nb", "/aA", "/a*", "/ab", "/aq",
+		"/a/x", "/a/", "/a,b", "/a^b$c", "/a+(b)|c", "/x/]", "/x/b",
+		"/x/a", "/x/-", "/x/y", "/x/yz", "/xby", "/x/y/", "/dir",
+		"/dir/", "/dir/x", "/a/x/y/b", "/ab", "/x", "/x.bak", "/x.b",
+		"/b", "/c", "/d", "/bd", "/ac", "/a/q", "/usr/pages/a",
+		"/www/pages/x/y", "/srv/pages/a", "/some/a/", "/some/a/b",
+		"/some/a", "/some//", "/home0/u/.plan", "/home2/u/.plan",
+		"/tmp/a/b/c/x", "/tmp/x/", "/t/a/", "/t/x/", "/t/x/y/",
+	};
+	struct aare_vars *v = aare_vars_new();
+	size_t i, j, k, names = 0, checks = 0, refused = 0, npat;
+	int r;
+
+	(void)state;
+	assert_int_equal(aare_vars_set(v, "H", "/root/"), 0);
+	assert_int_equal(aare_vars_add(v, "H", "/home/x/"), 0);
+	assert_int_equal(aare_vars_set(v, "L", "/l1"), 0);
+	assert_int_equal(aare_vars_add(v, "L", "/l2/"), 0);
+	assert_int_equal(aare_vars_set(v, "M", "a//"), 0);
+	assert_int_equal(aare_vars_add(v, "M", "b"), 0);
+	assert_int_equal(aare_vars_set(v, "P", "/proc"), 0);
+	assert_int_equal(aare_vars_set(v, "pid", "{[1-9],[1-9][0-9]}"), 0);
+	for (i = 0; i < sizeof(oracle_patterns) / sizeof(oracle_patterns[0]) +
+	    sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t no = sizeof(oracle_patterns) / sizeof(oracle_patterns[0]);
+		const char *pat = i < no ? oracle_patterns[i] :
+		    cases[i - no].pattern;
+		struct aare *a = NULL;
+
+		/* the table's patterns too (file rules start with '/') */
+		if (pat[0] != '/' && pat[0] != '@')
+			continue;
+
+		r = dfa_build(oracle_preamble, pat, &d);
+		if (r < 0) {
+			print_message("apparmor_parser not installed: "
+			    "skipped\n");
+			break;
+		}
+		if (r == 0) {
+			/* what the parser refuses, the matcher refuses */
+			if (aare_compile_path(pat, strlen(pat), v, &a,
+			    NULL) == 0)
+				fail_msg("apparmor_parser refused '%s'", pat);
+			refused++;
+			continue;
+		}
+		if (aare_compile_path(pat, strlen(pat), v, &a, NULL) != 0)
+			fail_msg("apparmor_parser took '%s', aare did not",
+			    pat);
+		for (k = 0; k < 2; k++) {
+			size_t nn = k == 0 ?
+			    sizeof(cases) / sizeof(cases[0]) :
+			    sizeof(extra) / sizeof(extra[0]);
+
+			for (j = 0; j < nn; j++) {
+				const char *name = k == 0 ? cases[j].name :
+				    extra[j];
+				size_t len = strlen(name);
+
+				if (len == 0)
+					continue;
+				if (dfa_run(&d, name, len) !=
+				    (int)aare_match(a, name, len))
+					fail_msg("'%s' vs '%s': parser %d, "
+					    "aare %d", pat, name,
+					    dfa_run(&d, name, len),
+					    (int)aare_match(a, name, len));
+				checks++;
+			}
+			names += nn;
+		}
+		aare_free(a);
+	}
+	npat = i;
+	/* and every pattern the matcher refuses, the parser refuses */
+	for (i = 0; r >= 0 && i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (dfa_build(oracle_preamble, bad[i], &d) != 0)
+			fail_msg("apparmor_parser took '%s'", bad[i]);
+	/* but for these, which the parser mistranslates */
+	for (i = 0; r >= 0 && i < sizeof(unmodelled) / sizeof(unmodelled[0]);
+	    i++) {
+		struct aare *a = NULL;
+
+		assert_int_equal(dfa_build(oracle_preamble, unmodelled[i], &d),
+		    1);
+		assert_false(dfa_run(&d, "/tmp/*", 6));	/* not a class */
+		assert_int_equal(aare_compile(unmodelled[i],
+		    strlen(unmodelled[i]), NULL, &a, NULL), -EINVAL);
+	}
+	aare_vars_free(v);
+	print_message("parser oracle: %zu patterns (%zu refused by both), "
+	    "%zu checks\n", npat, refused, checks);
+	(void)names;
+}
 
 static void
 test_errors(void **state)
@@ -416,6 +801,7 @@ main(void)
 		cmocka_unit_test(test_caps),
 		cmocka_unit_test(test_pathological),
 		cmocka_unit_test(test_literal),
+		cmocka_unit_test(test_parser_oracle),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
