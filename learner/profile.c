@@ -129,15 +129,12 @@ word_at(const char *t, size_t len, size_t pos, const char *w)
 	    t[pos + n] == '_' || t[pos + n] == '-');
 }
 
-/* "#include" or "# include"?  Comments otherwise. */
+/* "#include" is a directive; "# include" is a comment (as the parser
+ * reads them: checked with apparmor_parser 3.0.8). */
 static bool
 hash_include_at(const struct scan *sc)
 {
-	size_t p = sc->pos + 1;
-
-	while (p < sc->len && is_blank(sc->t[p]))
-		p++;
-	return word_at(sc->t, sc->len, p, "include");
+	return word_at(sc->t, sc->len, sc->pos + 1, "include");
 }
 
 /* Skip blanks, newlines and comments; false at the end of the text. */

@@ -172,6 +172,7 @@ static const char sample[] =
 	"\n"
 	"profile shop /usr/bin/shop flags=(attach_disconnected, complain) {\n"
 	"  #include <abstractions/base>\n"
+	"  # include <abstractions/commented-out>\n"
 	"  include if exists <local/shop>\n"
 	"  /usr/{lib,lib64}/shop/** mr,\n"
 	"  \"/srv/my data/\" r,\n"
@@ -238,7 +239,7 @@ parse_structure(void **state)
 	assert_string_equal(b->rules[7].f[4], "unconfined");
 	assert_string_equal(b->rules[8].exec_mode, "cx");
 	/* the rule spanning two lines starts on its first */
-	assert_int_equal(b->rules[7].line, 16);
+	assert_int_equal(b->rules[7].line, 17);
 
 	/* "p//child": the child here is named by its path */
 	c = profile_find(pf, "shop///usr/bin/helper");
