@@ -361,6 +361,12 @@ step_allowed(struct ctx *c)
 
 		if (a->cls == ACCESS_NONE || a->cls >= ACCESS_NCLASSES) {
 			c->done[i] = true;
+			if ((p = plist_new(&c->pl, PROPOSAL_NONE,
+			    ACCESS_NONE)) == NULL)
+				return;
+			set_str(&c->pl, &p->reason, "an access of no class "
+			    "aalearn can write a rule for");
+			absorb(&c->pl, p, c->obs, i, false);
 			continue;
 		}
 		if (c->pol == NULL)
@@ -1311,7 +1317,8 @@ set_ids(struct ctx *c)
 			const struct access *a = &c->obs[p->evidence[0]].access;
 			uint64_t h = fnv1a("none", 0xcbf29ce484222325ULL);
 
-			h = fnv1a(access_class_name(a->cls), h);
+			h = fnv1a(access_class_name(a->cls) ?
+			    access_class_name(a->cls) : "?", h);
 			for (int k = 0; k < ACCESS_NFIELDS; k++) {
 				h = fnv1a("\x1f", h);
 				h = fnv1a(a->f[k], h);

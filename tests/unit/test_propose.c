@@ -642,6 +642,17 @@ already_allowed_and_denied(void **state)
 		}
 	}
 	propose_free(p, n);
+	/* an access of no known class: no rule, said so */
+	{
+		struct observation odd[] = { ob(ACCESS_NONE, "x", NULL, 0),
+		    ob((enum access_class)99, "y", NULL, 0) };
+
+		assert_int_equal(propose_rules(pol, odd, 2, NULL, &p, &n), 0);
+		assert_int_equal(n, 2);
+		assert_int_equal(count_kind(p, n, PROPOSAL_NONE), 2);
+		assert_string_not_equal(p[0].id, p[1].id);
+		propose_free(p, n);
+	}
 	/* r allowed, rw asked: only the w is proposed */
 	o[2].access.mask = MASK_READ | MASK_WRITE | MASK_NOT_OWNER;
 	assert_int_equal(propose_rules(pol, o + 2, 1, NULL, &p, &n), 0);
