@@ -826,7 +826,8 @@ struct propose_options {
  * Proposals for the observations the policy does not allow yet (variables
  * come from the policy: tunables plus policy_var_add).  policy may be NULL
  * (nothing allowed, no variables).  Every observation lands in exactly one
- * proposal, except those already allowed.  Order of work: explicit denies
+ * proposal, except those already allowed.  Order of work: unknown classes
+ * and explicit denies
  * (PROPOSAL_NONE), abstractions covering >= 2 observations that match no
  * probe path (/etc/shadow, /root/.ssh, docker.sock, ...) and grant nothing
  * privileged, @{PROC}/@{pid} paths, sibling globs after glob_threshold
