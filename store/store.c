@@ -380,6 +380,11 @@ store_commit(struct store *st)
 
 	if (!st->in_tx)
 		return -EINVAL;
+	if (sqlite3_get_autocommit(st->db)) {
+		/* SQLite rolled the batch back after an error (disk full...). */
+		store_rollback(st);
+		return -EIO;
+	}
 	r = exec_sql(st, "COMMIT");
 	if (r < 0) {
 		store_rollback(st);
@@ -396,6 +401,13 @@ store_tx_enter(struct store *st, int *ret_auto)
 	int r;
 
 	if (st->in_tx) {
+		/*
+		 * After some errors (disk full, I/O) SQLite rolls the whole
+		 * batch back by itself: the rest of it must not be written,
+		 * one statement at a time, without its checkpoint.
+		 */
+		if (sqlite3_get_autocommit(st->db))
+			return -EIO;
 		*ret_auto = 0;
 		return 0;
 	}

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -1592,6 +1594,84 @@ waits_for_writer(void **state)
 	    DECISION_ACCEPTED);
 }
 
+/*
+ * The disk fills up in the middle of a batch (here: a file size limit):
+ * SQLite may roll the batch back by itself.  What follows in that batch
+ * must fail too, not slip in one statement at a time without the
+ * checkpoint, and nothing of the batch may be left.
+ */
+static void
+disk_full_mid_batch(void **state)
+{
+	struct fixture *fx = *state;
+	struct checkpoint cp = { "s", "before", 1 };
+	int status;
+	pid_t pid;
+
+	assert_int_equal(store_put_checkpoint(fx->st, &cp), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct store *st = store_open(fx->path, 0, NULL, 0);
+		struct checkpoint cp2 = { "s", "after", 2 };
+		struct rlimit rl, old;
+		struct observation o;
+		char *big = malloc(8192), name[32];
+		int i, r = 0;
+
+		signal(SIGXFSZ, SIG_IGN);
+		if (st == NULL || big == NULL || getrlimit(RLIMIT_FSIZE, &old) < 0)
+			_exit(10);
+		rl = old;
+		rl.rlim_cur = 1 << 20;
+		if (setrlimit(RLIMIT_FSIZE, &rl) < 0)
+			_exit(10);
+		memset(big, 'x', 8191);
+		big[8191] = '\0';
+		if (store_begin(st) < 0)
+			_exit(11);
+		/* Until the writes no longer fit. */
+		for (i = 0; i < 100000 && r == 0; i++) {
+			snprintf(name, sizeof(name), "/%d", i);
+			memcpy(big, name, strlen(name));
+			o = obs("p", big);
+			r = store_put_observation(st, &o);
+		}
+		if (r >= 0)
+			_exit(12);	/* the limit never hit */
+		/* The rest of the batch is refused... */
+		o = obs("p", "/late");
+		if (store_put_observation(st, &o) >= 0)
+			_exit(13);
+		if (store_put_checkpoint(st, &cp2) >= 0)
+			_exit(14);
+		if (store_commit(st) >= 0)
+			_exit(15);
+		/* ...and the store works again once space is back. */
+		if (setrlimit(RLIMIT_FSIZE, &old) < 0)
+			_exit(16);
+		if (store_put_observation(st, &o) != 0)
+			_exit(17);
+		store_close(st);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	{
+		struct got_obs g;
+		char *pos;
+
+		assert_int_equal(store_check_integrity(fx->st), 0);
+		assert_int_equal(list_obs(fx->st, "p", NULL, &g), 1);
+		assert_string_equal(g.o[0].f[0], "/late");
+		got_obs_free(&g);
+		assert_int_equal(store_get_checkpoint(fx->st, "s", &pos), 0);
+		assert_string_equal(pos, "before");
+		free(pos);
+	}
+}
+
 #define BOTH(f) \
 	cmocka_unit_test_setup_teardown(f, setup_file, teardown), \
 	cmocka_unit_test_setup_teardown(f, setup_memory, teardown)
@@ -1624,6 +1704,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(unknown_class_skipped,
 		    setup_file, teardown),
 		cmocka_unit_test_setup_teardown(waits_for_writer, setup_file,
+		    teardown),
+		cmocka_unit_test_setup_teardown(disk_full_mid_batch, setup_file,
 		    teardown),
 		cmocka_unit_test(create_modes_and_loose),
 		cmocka_unit_test(missing_file),
