@@ -393,9 +393,9 @@ feed(struct join *j, int netlink, int nltype, const char *text, size_t len)
 	size_t k;
 	int type;
 
-	j->stats.lines++;
 	if (j->n >= j->cap)
 		return -EBUSY;	/* the caller did not take the ready records */
+	j->stats.lines++;
 	if (netlink) {
 		type = nltype;
 		stamp = len >= 6 && memcmp(text, "audit(", 6) == 0 ? text + 6 : NULL;
