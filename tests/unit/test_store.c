@@ -1234,7 +1234,7 @@ make_tmpdir(char *dir, size_t len)
 static void
 create_modes_and_loose(void **state)
 {
-	char dir[64], path[128], sub[96], err[512];
+	char dir[64], path[128], sub[96], err[512], side[160];
 	struct store *st;
 	struct stat sb;
 	mode_t old;
@@ -1245,10 +1245,18 @@ create_modes_and_loose(void **state)
 	/* A lax umask must not loosen what is created. */
 	old = umask(0);
 	st = store_open(path, STORE_CREATE, err, sizeof(err));
-	umask(old);
 	if (st == NULL)
 		fail_msg("%s", err);
 	assert_false(store_loose_permissions(st));
+	assert_int_equal(store_set_profile(st, "p", "complain", NULL), 0);
+	/* SQLite's -wal and -shm files follow the database's mode. */
+	snprintf(side, sizeof(side), "%s-wal", path);
+	assert_int_equal(stat(side, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	snprintf(side, sizeof(side), "%s-shm", path);
+	assert_int_equal(stat(side, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	umask(old);
 	store_close(st);
 	assert_int_equal(stat(path, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0600);
