@@ -694,6 +694,8 @@ aare_parse_group(struct aare_parse *ps, int depth, struct aare_frag *f)
 	if ((err = aare_frag_eps(a, &join)) != 0)
 		return err;
 	for (;;) {
+		/* after '{' or ',' the last thing written is not a '/' */
+		ps->last_slash = 0;
 		if ((err = aare_parse_seq(ps, depth + 1, 1, &alt)) != 0)
 			return err;
 		if ((split = aare_node_new(a, AARE_SPLIT)) < 0)

@@ -97,6 +97,10 @@ static const struct mcase cases[] = {
 	{ "/{a/*,b}", "/a/x", 1 },
 	/* in a group the star is followed by ',', so no one-byte rule */
 	{ "/{a/*,b}", "/a/", 1 },
+	/* nor is a star that opens an alternative after one ending in '/'
+	 * (found by the random parser comparison) */
+	{ "/{b/,*/x}", "//x", 1 },
+	{ "/x/{*/,b}", "/x//", 1 },
 	/* literal outside groups and classes */
 	{ "/a,b", "/a,b", 1 },
 	{ "/a^b$c", "/a^b$c", 1 },
@@ -548,6 +552,105 @@ test_parser_oracle(void **state)
 	(void)names;
 }
 
+
+/* Random small patterns over a, b, '/', globs, classes and groups. */
+static unsigned long rnd_state = 12345;
+
+static unsigned
+rnd(unsigned n)
+{
+	rnd_state = rnd_state * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (unsigned)((rnd_state >> 33) % n);
+}
+
+static void
+gen_seq(char *p, size_t cap, int depth)
+{
+	static const char *const atoms[] = {
+		"a", "b", "/", "/", "*", "**", "?", "[ab]", "[^a]", "\\*",
+	};
+	unsigned k = rnd(4), i;
+
+	for (i = 0; i < k; i++) {
+		if (depth < 2 && rnd(5) == 0) {
+			unsigned alts = 2 + rnd(2), j;
+
+			strncat(p, "{", cap - strlen(p) - 1);
+			for (j = 0; j < alts; j++) {
+				if (j > 0)
+					strncat(p, ",", cap - strlen(p) - 1);
+				gen_seq(p, cap, depth + 1);
+			}
+			strncat(p, "}", cap - strlen(p) - 1);
+		} else {
+			strncat(p, atoms[rnd(sizeof(atoms) / sizeof(atoms[0]))],
+			    cap - strlen(p) - 1);
+		}
+	}
+}
+
+static void
+test_parser_random(void **state)
+{
+	static struct dfa d;
+	static char names[1 << 11][8];
+	size_t nn = 0, len, i, j, checks = 0;
+	const char *env = getenv("AALEARN_RANDOM_PATTERNS");
+	int t, r, count = env != NULL ? atoi(env) : 120;
+
+	(void)state;
+	if (env != NULL && getenv("AALEARN_RANDOM_SEED") != NULL)
+		rnd_state = strtoul(getenv("AALEARN_RANDOM_SEED"), NULL, 10);
+	if (dfa_parser() == NULL) {
+		print_message("apparmor_parser not installed: skipped\n");
+		return;
+	}
+	/* every name "/" + up to 5 of a, b, '/' */
+	for (len = 0; len <= 5; len++) {
+		size_t total = 1, c;
+
+		for (i = 0; i < len; i++)
+			total *= 3;
+		for (c = 0; c < total; c++) {
+			size_t x = c;
+
+			names[nn][0] = '/';
+			for (i = 0; i < len; i++, x /= 3)
+				names[nn][1 + i] = "ab/"[x % 3];
+			names[nn][1 + len] = '\0';
+			nn++;
+		}
+	}
+	for (t = 0; t < count; t++) {
+		char pat[256] = "/";
+		struct aare *a = NULL;
+
+		gen_seq(pat, sizeof(pat), 0);
+		r = dfa_build("", pat, &d);
+		if (r == 0) {
+			if (aare_compile_path(pat, strlen(pat), NULL, &a,
+			    NULL) == 0)
+				fail_msg("apparmor_parser refused '%s'", pat);
+			continue;
+		}
+		if (aare_compile_path(pat, strlen(pat), NULL, &a, NULL) != 0)
+			fail_msg("apparmor_parser took '%s', aare did not", pat);
+		for (j = 0; j < nn; j++) {
+			size_t l = strlen(names[j]);
+
+			if (dfa_run(&d, names[j], l) !=
+			    (int)aare_match(a, names[j], l))
+				fail_msg("'%s' vs '%s': parser %d, aare %d",
+				    pat, names[j], dfa_run(&d, names[j], l),
+				    (int)aare_match(a, names[j], l));
+			checks++;
+		}
+		aare_free(a);
+	}
+	print_message("parser random: %d patterns, %zu checks\n", count,
+	    checks);
+}
+
 static void
 test_errors(void **state)
 {
@@ -802,6 +905,7 @@ main(void)
 		cmocka_unit_test(test_pathological),
 		cmocka_unit_test(test_literal),
 		cmocka_unit_test(test_parser_oracle),
+		cmocka_unit_test(test_parser_random),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
