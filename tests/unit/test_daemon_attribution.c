@@ -351,7 +351,7 @@ test_real_cgroup(void **state)
 	char top[256], outer[512], mid[600], inner[700];
 	struct attribution *a;
 	struct container c;
-	int p[2], st;
+	int p[2], st, rc;
 	pid_t child;
 	char ch;
 
@@ -381,7 +381,20 @@ test_real_cgroup(void **state)
 	a = attribution_new("/proc", 64);
 
 	/* A real process in the cgroup Docker would give it. */
-	assert_int_equal(move_to(outer, child), 0);
+	rc = move_to(outer, child);
+	if (rc < 0) {
+		/* Delegation or controllers may forbid it (EACCES, EBUSY...). */
+		print_message("SKIP: cannot move a process into %s: %s\n",
+		    outer, strerror(-rc));
+		close(p[1]);
+		waitpid(child, &st, 0);
+		attribution_free(a);
+		rmdir(inner);
+		rmdir(mid);
+		rmdir(outer);
+		rmdir(top);
+		skip();
+	}
 	assert_int_equal(attribution_lookup(a, (long)child, &c), 0);
 	assert_string_equal(c.runtime, "docker");
 	assert_string_equal(c.id, ID1);
