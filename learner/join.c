@@ -299,6 +299,14 @@ event_record(struct join *j, int type, int64_t epoch, int64_t serial,
 	size_t i, k;
 	int has_exe = 0;
 
+	/*
+	 * The SYSCALL record completed its event already: everything of that
+	 * serial held then was released, and later ones are released as they
+	 * come (enqueue), so PROCTITLE and EOE have nothing left to find.
+	 */
+	if (type != AUDIT_TYPE_SYSCALL && j->have_last &&
+	    serial == j->last_serial && epoch == j->last_epoch)
+		return;
 	if (type == AUDIT_TYPE_SYSCALL) {
 		has_exe = join_syscall_exe(text, len, j->last_exe,
 		    sizeof(j->last_exe)) == 0;
