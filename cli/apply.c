@@ -296,7 +296,7 @@ set_mode(struct cli *cli, const char *cmd, int argc, char **argv,
 	const struct profile_block *b;
 	const char *mode_name = mode == PROFILE_MODE_COMPLAIN ? "complain" :
 	    "enforce";
-	char *text = NULL, reasons[3][512], ago[64];
+	char *text = NULL, reasons[4][512], ago[64];
 	const char *quiet_text;
 	int64_t quiet_ms = 24 * 3600 * 1000LL, version = 0, now = cli_now_ms();
 	size_t len, nreasons = 0, i;
@@ -322,6 +322,13 @@ set_mode(struct cli *cli, const char *cmd, int argc, char **argv,
 			snprintf(reasons[nreasons++], sizeof(reasons[0]),
 			    "%zu proposal%s pending; decide with 'aalearn review "
 			    "%s'", c.npending, c.npending == 1 ? " is" : "s are",
+			    o.profile);
+		if (c.nunsafe > 0)
+			snprintf(reasons[nreasons++], sizeof(reasons[0]),
+			    "%zu observed access%s no safe rule and would be "
+			    "denied; see 'aalearn diff %s', acknowledge with "
+			    "'aalearn review %s --reject ID'", c.nunsafe,
+			    c.nunsafe == 1 ? " has" : "es have", o.profile,
 			    o.profile);
 		r = store_list_decisions(st, o.profile, accepted_cb, &acc);
 		if (r < 0) {

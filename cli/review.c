@@ -645,8 +645,8 @@ cmd_diff(struct cli *cli, int argc, char **argv)
 		for (i = 0; i < c.nprops; i++) {
 			if (c.props[i].kind != PROPOSAL_NONE)
 				continue;
-			fprintf(stderr, "# no safe rule for %s",
-			    access_class_name(c.props[i].cls));
+			fprintf(stderr, "# %s: no safe rule for %s",
+			    c.props[i].id, access_class_name(c.props[i].cls));
 			if (c.props[i].nevidence > 0 &&
 			    c.props[i].evidence[0] < c.nobs) {
 				fputc(' ', stderr);
@@ -686,7 +686,9 @@ decide(struct cli *cli, struct store *st, const struct cli_ctx *c, size_t i,
 	memset(&di, 0, sizeof(di));
 	di.profile = c->profile;
 	di.rule_id = c->props[i].id;
-	di.rule = rule != NULL ? rule : c->props[i].text;
+	/* A proposal without a rule is decided (rejected) as "". */
+	di.rule = rule != NULL ? rule : c->props[i].text != NULL ?
+	    c->props[i].text : "";
 	di.decision = decision;
 	di.decided_ms = cli_now_ms();
 	di.note = note;
@@ -758,9 +760,14 @@ screen(FILE *f, const struct cli_ctx *c, size_t i, size_t nth, size_t total,
 
 	fprintf(f, "\n%s[%zu/%zu] %s  %s%s\n", color ? C_BOLD : "", nth, total,
 	    p->id, access_class_name(p->cls), color ? C_OFF : "");
-	fprintf(f, "  rule:     %s", color ? C_GREEN : "");
-	text_safe(f, p->text);
-	fprintf(f, "%s\n", color ? C_OFF : "");
+	if (p->kind == PROPOSAL_NONE) {
+		fputs("  rule:     none is safe: in enforce mode this is denied\n",
+		    f);
+	} else {
+		fprintf(f, "  rule:     %s", color ? C_GREEN : "");
+		text_safe(f, p->text);
+		fprintf(f, "%s\n", color ? C_OFF : "");
+	}
 	if (p->reason != NULL && p->reason[0] != '\0') {
 		fputs("  why:      ", f);
 		text_safe(f, p->reason);
@@ -822,19 +829,25 @@ review_tty(struct cli *cli, struct store *st, struct cli_ctx *c)
 	char *ans, *rule;
 	int r;
 
-	if (c->npending == 0) {
+	if (c->npending + c->nunsafe == 0) {
 		printf("nothing to review for '%s'\n", c->profile);
 		return EXIT_OK;
 	}
 	for (i = 0; i < c->nprops; i++) {
-		if (c->props[i].kind == PROPOSAL_NONE ||
-		    c->dec[i] != DECISION_NONE)
+		if (c->dec[i] != DECISION_NONE)
 			continue;
-		screen(stdout, c, i, ++nth, c->npending, cli->color);
+		screen(stdout, c, i, ++nth, c->npending + c->nunsafe,
+		    cli->color);
 again:
-		ans = ask("accept [a], reject [r], edit [e], skip [s], quit [q]? ");
+		/* No rule to accept: rejecting acknowledges the denial. */
+		ans = ask(c->props[i].kind == PROPOSAL_NONE ?
+		    "reject (acknowledge) [r], skip [s], quit [q]? " :
+		    "accept [a], reject [r], edit [e], skip [s], quit [q]? ");
 		if (ans == NULL || ans[0] == 'q')
 			break;
+		if (c->props[i].kind == PROPOSAL_NONE &&
+		    (ans[0] == 'a' || ans[0] == 'e'))
+			goto again;
 		switch (ans[0]) {
 		case 'a':
 			if (decide(cli, st, c, i, DECISION_ACCEPTED, NULL, NULL) < 0)
@@ -1035,15 +1048,15 @@ cmd_review(struct cli *cli, int argc, char **argv)
 		fputs("]}\n", stdout);
 	} else if (!flags) {
 		/* No terminal and no decision: list what waits. */
-		if (c.npending == 0)
+		if (c.npending + c.nunsafe == 0)
 			printf("nothing to review for '%s'\n", profile);
 		for (i = 0, k = 0; i < c.nprops; i++) {
-			if (c.props[i].kind == PROPOSAL_NONE ||
-			    c.dec[i] != DECISION_NONE)
+			if (c.dec[i] != DECISION_NONE)
 				continue;
-			screen(stdout, &c, i, ++k, c.npending, false);
+			screen(stdout, &c, i, ++k, c.npending + c.nunsafe,
+			    false);
 		}
-		if (c.npending > 0)
+		if (c.npending + c.nunsafe > 0)
 			printf("\ndecide with 'aalearn review %s --accept-all', "
 			    "'--accept ID...' or '--reject ID...'\n", profile);
 	} else {

@@ -133,4 +133,27 @@ for n in ["/etc/shadow", "/root/.ssh/id_rsa", "/tmp/y", "/proc/sys/kernel/core_p
 # The plain name that was accepted is allowed.
 assert "/srv/app/ok.txt" not in bad
 PY
+
+# A name no rule can state exactly ("//" is folded by the parser): no rule
+# to accept, and enforce refuses until it is acknowledged (rejected),
+# since enforce mode would deny it.
+echo "type=AVC msg=audit($old.700:700): apparmor=\"ALLOWED\" operation=\"open\" profile=\"web\" name=\"/tmp//double\" pid=4242 comm=\"app\" requested_mask=\"r\" denied_mask=\"r\" fsuid=0 ouid=1000" >"$T/log3"
+run 0 "$AALEARN" import "$T/log3"
+# Reject the ordinary proposals of the sensitive accesses first.
+run 1 "$AALEARN" --json diff web
+rules=$(python3 -c 'import json,sys; print(" ".join(p["id"] for p in json.load(open(sys.argv[1]))["proposals"] if p["kind"] != "none"))' "$T/out")
+none=$(python3 -c 'import json,sys; print(" ".join(p["id"] for p in json.load(open(sys.argv[1]))["proposals"] if p["kind"] == "none"))' "$T/out")
+[ -n "$none" ] || fail "no 'none' proposal for a name holding //"
+# shellcheck disable=SC2086
+[ -z "$rules" ] || run 0 "$AALEARN" review web --reject $rules
+run 0 "$AALEARN" diff web
+grep -qF "no safe rule for file /tmp//double" "$T/err" || { cat "$T/err"; fail "diff does not say which access has no safe rule"; }
+run 2 "$AALEARN" review web --accept "${none%% *}"
+grep -qF "has no safe rule to accept" "$T/err" || { cat "$T/err"; fail "accepting a 'none' proposal"; }
+run 1 "$AALEARN" enforce web --quiet 0
+grep -qF "no safe rule and would be denied" "$T/err" || { cat "$T/err"; fail "enforce does not name the reason"; }
+# shellcheck disable=SC2086
+run 0 "$AALEARN" review web --reject $none
+run 0 "$AALEARN" enforce web --quiet 0
+grep -q 'flags=(.*complain' "$T/pd/web" && fail "enforce did not promote"
 echo "cli_hostile: ok"

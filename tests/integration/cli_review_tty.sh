@@ -49,9 +49,11 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 out = []
 for p in d["proposals"]:
-    if p["kind"] == "none" or p["decision"] != "pending":
+    if p["decision"] != "pending":
         continue
-    if p["class"] == "capability":
+    if p["kind"] == "none":
+        out += ["s"]
+    elif p["class"] == "capability":
         out += ["r"]
     elif len(p["paths"]) > 1:
         out += ["e", p["paths"][0] + " r,", "e", "/srv/app/in/job-[0-9].txt r,"]
@@ -61,7 +63,7 @@ print("\n".join(out))
 PY
 glob_id=$(python3 -c 'import json,sys; print([p["id"] for p in json.load(open(sys.argv[1]))["proposals"] if len(p["paths"]) > 1][0])' "$T/before.json")
 cap_id=$(python3 -c 'import json,sys; print([p["id"] for p in json.load(open(sys.argv[1]))["proposals"] if p["class"] == "capability"][0])' "$T/before.json")
-n=$(python3 -c 'import json,sys; print(len([p for p in json.load(open(sys.argv[1]))["proposals"] if p["kind"] != "none"]))' "$T/before.json")
+n=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["proposals"]))' "$T/before.json")
 
 on_tty "$(cat "$T/answers")"$'\n' "$AALEARN" review web
 has "[1/$n] "
