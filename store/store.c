@@ -519,6 +519,31 @@ pragma_int(struct store *st, const char *sql, int *ret)
 }
 
 static int
+header_read(struct store *st, int *ret_version, int *ret_app,
+    int *ret_objects)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	rc = sqlite3_prepare_v2(st->db,
+	    "SELECT (SELECT user_version FROM pragma_user_version), "
+	    "(SELECT application_id FROM pragma_application_id), "
+	    "(SELECT count(*) FROM sqlite_master)", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return errno_from_sqlite(rc);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*ret_version = sqlite3_column_int(s, 0);
+		*ret_app = sqlite3_column_int(s, 1);
+		*ret_objects = sqlite3_column_int(s, 2);
+	}
+	sqlite3_finalize(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? -EIO : errno_from_sqlite(rc);
+}
+
+static int
 host_id_load(struct store *st)
 {
 	sqlite3_stmt *s;
@@ -582,7 +607,7 @@ host_id_make(struct store *st)
 static int
 migrate(struct store *st, const char *path, char *errmsg, size_t errlen)
 {
-	int r, v, i;
+	int r, v = 0, i;
 
 	r = store_begin(st);
 	if (r < 0) {
@@ -659,10 +684,47 @@ busy_wait(void *arg, int count)
 	return 1;
 }
 
+/*
+ * Switch a new store to WAL.  Two programs creating the store at once can
+ * both hold the shared lock and want the exclusive one; SQLite then fails
+ * one of them at once rather than calling the busy handler, so retry here
+ * for as long as the busy handler would wait.  A store already in WAL mode
+ * takes no lock for this.
+ */
+static int
+wal_on(struct store *st)
+{
+	struct timespec nap = { 0, 1000000 };
+	sqlite3_stmt *s;
+	const char *mode;
+	int rc, tries;
+
+	rc = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &s,
+	    NULL);
+	if (rc != SQLITE_OK)
+		return errno_from_sqlite(rc);
+	for (tries = 0; tries < STORE_BUSY_TIMEOUT_MS; tries++) {
+		rc = sqlite3_step(s);
+		if ((rc & 0xff) != SQLITE_BUSY)
+			break;
+		sqlite3_reset(s);
+		nanosleep(&nap, NULL);
+	}
+	if (rc == SQLITE_ROW) {
+		mode = (const char *)sqlite3_column_text(s, 0);
+		if (mode == NULL || (strcmp(mode, "wal") != 0 &&
+		    strcmp(mode, "memory") != 0))
+			rc = SQLITE_ERROR;
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : errno_from_sqlite(rc == SQLITE_DONE ?
+	    SQLITE_ERROR : rc);
+}
+
 static int
 setup(struct store *st, const char *path, char *errmsg, size_t errlen)
 {
-	int r, v, app = 0, objects = 0;
+	int r, v = 0, app = 0, objects = 0;
 
 	sqlite3_busy_handler(st->db, busy_wait, st);
 	sqlite3_extended_result_codes(st->db, 1);
@@ -673,19 +735,17 @@ setup(struct store *st, const char *path, char *errmsg, size_t errlen)
 	sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)NULL);
 	sqlite3_db_config(st->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0,
 	    (int *)NULL);
-	r = pragma_int(st, "PRAGMA user_version", &v);
+	/*
+	 * One statement, so one snapshot: another process may be creating
+	 * the store right now.
+	 */
+	r = header_read(st, &v, &app, &objects);
 	if (r < 0) {
 		snprintf(errmsg, errlen, "%s: %s", path,
 		    r == -EBADMSG ? "not an aalearn database (file is not a "
 		    "database or is corrupt)" : sqlite3_errmsg(st->db));
 		return r;
 	}
-	r = pragma_int(st, "PRAGMA application_id", &app);
-	if (r == 0 && app != STORE_APPLICATION_ID)
-		r = pragma_int(st, "SELECT count(*) FROM sqlite_master",
-		    &objects);
-	if (r < 0)
-		goto sqlfail;
 	/*
 	 * Some other program's database (a mistyped --db): never add our
 	 * tables to it.  An empty one is a new store.
@@ -710,24 +770,12 @@ setup(struct store *st, const char *path, char *errmsg, size_t errlen)
 		}
 	} else {
 		/* WAL: readers never block the writer nor it them. */
-		sqlite3_stmt *s;
-		const char *mode = "";
-
-		if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1,
-		    &s, NULL) != SQLITE_OK) {
-			snprintf(errmsg, errlen, "%s: %s", path,
-			    sqlite3_errmsg(st->db));
-			return -EIO;
-		}
-		if (sqlite3_step(s) == SQLITE_ROW)
-			mode = col_str_empty(s, 0);
-		if (strcmp(mode, "wal") != 0 && strcmp(mode, "memory") != 0) {
+		r = wal_on(st);
+		if (r < 0) {
 			snprintf(errmsg, errlen, "%s: cannot switch to WAL "
 			    "mode: %s", path, sqlite3_errmsg(st->db));
-			sqlite3_finalize(s);
-			return -EIO;
+			return r;
 		}
-		sqlite3_finalize(s);
 		/* A checkpoint is durable exactly when its batch is. */
 		r = exec_sql(st, "PRAGMA synchronous = FULL");
 		if (r < 0)

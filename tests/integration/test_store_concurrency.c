@@ -299,6 +299,66 @@ count_dec(const struct decision_info *d, void *arg)
 	return 0;
 }
 
+/*
+ * Several programs start at once on a store that does not exist yet (the
+ * daemon at boot, a CLI, an import): every one of them opens it, and the
+ * store is made once, with one identity.
+ */
+static void
+creation_race(void)
+{
+	char err[512], ids[4][64], cmd[160];
+	int round, i, status, fd[4][2];
+	struct store *st;
+	pid_t pid[4];
+	ssize_t len;
+
+	for (round = 0; round < 10; round++) {
+		snprintf(path, sizeof(path), "%s/race-%d/aalearn.db", dir, round);
+		fflush(NULL);
+		for (i = 0; i < 4; i++) {
+			if (pipe2(fd[i], O_CLOEXEC) < 0)
+				die("race", "pipe: %s", strerror(errno));
+			pid[i] = fork();
+			if (pid[i] < 0)
+				die("race", "fork: %s", strerror(errno));
+			if (pid[i] == 0) {
+				st = store_open(path, STORE_CREATE, err,
+				    sizeof(err));
+				if (st == NULL) {
+					fprintf(stderr, "race: %s\n", err);
+					_exit(1);
+				}
+				len = (ssize_t)strlen(store_host_id(st));
+				if (write(fd[i][1], store_host_id(st),
+				    (size_t)len) != len)
+					_exit(1);
+				store_close(st);
+				_exit(0);
+			}
+			close(fd[i][1]);
+		}
+		for (i = 0; i < 4; i++) {
+			if (waitpid(pid[i], &status, 0) < 0 ||
+			    !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+				die("race", "round %d: opener %d failed", round,
+				    i);
+			len = read(fd[i][0], ids[i], sizeof(ids[i]) - 1);
+			close(fd[i][0]);
+			if (len <= 0)
+				die("race", "round %d: no identity", round);
+			ids[i][len] = '\0';
+			if (strcmp(ids[i], ids[0]) != 0)
+				die("race", "round %d: identities %s and %s",
+				    round, ids[0], ids[i]);
+		}
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'/race-*", dir);
+	if (system(cmd) != 0)
+		die("race", "cleanup failed");
+	printf("creation race: 10 rounds of 4 openers, one store each\n");
+}
+
 int
 main(void)
 {
@@ -314,6 +374,7 @@ main(void)
 	snprintf(dir, sizeof(dir), "/tmp/test_store_conc.XXXXXX");
 	if (mkdtemp(dir) == NULL)
 		die("main", "mkdtemp: %s", strerror(errno));
+	creation_race();
 	snprintf(path, sizeof(path), "%s/aalearn.db", dir);
 	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(ready, O_CLOEXEC) < 0)
 		die("main", "pipe: %s", strerror(errno));
