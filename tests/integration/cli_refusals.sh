@@ -147,6 +147,15 @@ grep -qx -- "-r -I $T/pd $T/pd/web" "$T/parser.log" ||
 run 0 env AALEARN_SECURITYFS="$T/securityfs" "$AALEARN" --parser "$T/parser" enforce web --force --no-reload
 has "not loaded (--no-reload)"
 grep -q -- '^-r' "$T/parser.log" && fail "--no-reload still loaded the profile"
+# init loads the new profile where the kernel has AppArmor, not with --no-reload.
+: >"$T/parser.log"
+run 0 env AALEARN_SECURITYFS="$T/securityfs" "$AALEARN" --parser "$T/parser" init loaded --container
+has "loaded $T/pd/loaded into the kernel"
+grep -qx -- "-r -I $T/pd $T/pd/loaded" "$T/parser.log" || { cat "$T/parser.log"; fail "init did not load"; }
+: >"$T/parser.log"
+run 0 env AALEARN_SECURITYFS="$T/securityfs" "$AALEARN" --parser "$T/parser" init unloaded --container --no-reload
+has "not loaded (--no-reload)"
+grep -q -- '^-r' "$T/parser.log" && fail "init --no-reload loaded the profile"
 # The kernel refuses the load: written, said so, exit 2.
 run 2 env FAIL_LOAD=1 AALEARN_SECURITYFS="$T/securityfs" "$AALEARN" --parser "$T/parser" complain web
 has_err "could not load $T/pd/web into the kernel"

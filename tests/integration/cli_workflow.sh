@@ -96,6 +96,13 @@ json 'sorted(a["fields"][0] for a in d["accesses"] if a["class"] == "file") == [
 json 'all(a["allowed"] == 1 and a["denied"] == 0 and a["host"] for a in d["accesses"])'
 run 0 "$AALEARN" show nosuch
 has "no observations for 'nosuch'"
+# Imported records go to the host: --container host shows them, an id not.
+run 0 "$AALEARN" --json show web --container host
+json 'len(d["accesses"]) == 6 and d["container"] == ""'
+run 0 "$AALEARN" --json show --container 0123abcd web
+json 'd["accesses"] == [] and d["container"] == "0123abcd"'
+run 2 "$AALEARN" show web --container
+has_err "usage: aalearn show"
 
 run 0 "$AALEARN" status
 has "sources"
@@ -183,19 +190,34 @@ run 0 "$AALEARN" diff web
 [ ! -s "$T/out" ] || fail "diff after apply is not empty"
 run 0 "$AALEARN" --json apply web
 json 'd["applied"] == [] and d["version"] is None'
+# A second round: new evidence, one more rule into the existing block.
+cp "$T/pd/web" "$T/web.round1"
+echo "type=AVC msg=audit($old.700:107): apparmor=\"ALLOWED\" operation=\"open\" profile=\"web\" name=\"/srv/app/cache/index.bin\" pid=4242 comm=\"app\" requested_mask=\"r\" denied_mask=\"r\" fsuid=0 ouid=1000" >"$T/log1b"
+run 0 "$AALEARN" import "$T/log1b"
+run 1 "$AALEARN" diff web
+has "+  /srv/app/cache/index.bin r,"
+[ "$(grep -c '^+  [^#]' "$T/out")" = 1 ] || fail "the second diff adds more than the new rule"
+grep '^-' "$T/out" | grep -qv '^---' && fail "the second diff removes lines"
+cp "$T/pd/web" "$T/patched2"
+patch -s "$T/patched2" <"$T/out" || fail "patch(1) rejects the second diff"
+run 0 "$AALEARN" review web --accept-all
+run 0 "$AALEARN" apply web
+[ "$(sed -n '/aalearn:begin/,/aalearn:end/p' "$T/pd/web" | grep -c 'aalearn:begin')" = 1 ] || fail "a second aalearn block"
+grep -qF "/srv/app/cache/index.bin r," "$T/pd/web" || fail "the second apply lost its rule"
+grep -qF "/var/log/app.log w," "$T/pd/web" || fail "the second apply dropped a rule of the first"
 
 # ----------------------------------------------------------------- check
 # The rejected capability is observed but not allowed.
 run 1 "$AALEARN" check web
 has "not allowed by $T/pd/web"
 has "net_bind_service"
-has "1 of 6 observed accesses of 'web' are not allowed"
+has "1 of 7 observed accesses of 'web' are not allowed"
 run 1 "$AALEARN" --json check web
-json 'd["ok"] is False and d["accesses"] == 6 and [a["fields"][0] for a in d["not_allowed"]] == ["net_bind_service"]'
+json 'd["ok"] is False and d["accesses"] == 7 and [a["fields"][0] for a in d["not_allowed"]] == ["net_bind_service"]'
 # A baseline file that allows everything passes; the init profile does not.
 { sed '$d' "$T/pd/web"; echo "  capability net_bind_service,"; echo "}"; } >"$T/baseline"
 run 0 "$AALEARN" check web --baseline "$T/baseline"
-has "all 6 observed accesses of 'web' are allowed by $T/baseline"
+has "all 7 observed accesses of 'web' are allowed by $T/baseline"
 run 1 "$AALEARN" check --baseline "$T/web.before" web
 has "not allowed by $T/web.before"
 has "/var/log/app.log"
@@ -233,16 +255,16 @@ has "apply"
 has "enforce"
 has "(current)"
 run 0 "$AALEARN" --json history web
-json '[v["reason"] for v in d["versions"]] == ["enforce", "complain", "enforce", "apply", "init"]'
-json '[v["current"] for v in d["versions"]] == [True, False, False, False, False]'
-json '[v["version"] for v in d["versions"]] == [5, 4, 3, 2, 1]'
+json '[v["reason"] for v in d["versions"]] == ["enforce", "complain", "enforce", "apply", "apply", "init"]'
+json '[v["current"] for v in d["versions"]] == [True, False, False, False, False, False]'
+json '[v["version"] for v in d["versions"]] == [6, 5, 4, 3, 2, 1]'
 # Rollback undoes the last write: back to complain mode.
 run 0 "$AALEARN" rollback web
-has "restored version 4 of 'web'"
-grep -q 'flags=(.*complain' "$T/pd/web" || fail "rollback did not restore version 4"
+has "restored version 5 of 'web'"
+grep -q 'flags=(.*complain' "$T/pd/web" || fail "rollback did not restore version 5"
 # --to: the text of version 1 exactly.
 run 0 "$AALEARN" --json rollback web --to 1
-json 'd["restored"] == 1 and d["version"] == 7'
+json 'd["restored"] == 1 and d["version"] == 8'
 cmp -s "$T/pd/web" "$T/web.before" || fail "rollback --to 1 is not byte for byte the init text"
 run 2 "$AALEARN" rollback web --to 99
 has_err "'web' has no version 99"
@@ -255,7 +277,7 @@ cmp -s "$T/out" "$T/pd/web" || fail "export --format profile is not the file"
 run 0 "$AALEARN" export web
 cmp -s "$T/out" "$T/pd/web" || fail "export defaults to the profile"
 run 0 "$AALEARN" export web --format json
-json 'd["format"] == "aalearn-evidence" and d["profile"] == "web" and len(d["observations"]) == 7 and d["host"]'
+json 'd["format"] == "aalearn-evidence" and d["profile"] == "web" and len(d["observations"]) == 8 and d["host"]'
 json 'any(o["fields"][0] == "/srv/app/in/job-1.txt" and o["mask"] == "r" for o in d["observations"])'
 run 0 "$AALEARN" export web --format k8s
 has "kind: ConfigMap"
