@@ -83,14 +83,29 @@ vm_fetch()
 	fi
 	want=$(cd "$debs" && for p in $VM_DEBS $dep; do ls "${p}_"*.deb | tail -n 1; done)
 	stamp=$root/.aalearn-stamp
-	if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+	if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$(echo "$want $VM_MODULES")" ]; then
 		vm_log "unpacking $(echo $want)"
 		rm -rf "$root" "$root.new"
 		mkdir -p "$root.new"
 		for d in $want; do
-			dpkg-deb -x "$debs/$d" "$root.new" || vm_die "dpkg-deb -x $d"
+			case "$d" in
+			linux-image-[0-9]*)
+				# The image and the module index (400 MB less on
+				# disk); the modules themselves only when asked.
+				if [ -n "$VM_MODULES" ]; then
+					dpkg-deb -x "$debs/$d" "$root.new" || vm_die "dpkg-deb -x $d"
+				else
+					dpkg-deb --fsys-tarfile "$debs/$d" | tar -x -C "$root.new" \
+					    --wildcards './boot/*' './lib/modules/*/modules.*' ||
+					    vm_die "unpacking $d"
+				fi
+				;;
+			*)
+				dpkg-deb -x "$debs/$d" "$root.new" || vm_die "dpkg-deb -x $d"
+				;;
+			esac
 		done
-		echo "$want" > "$root.new/.aalearn-stamp"
+		echo "$want $VM_MODULES" > "$root.new/.aalearn-stamp"
 		mv "$root.new" "$root"
 	fi
 	flock -u 9
@@ -145,6 +160,12 @@ vm_add_modules()
 {
 	local stage=$1 m path dep moddir=$VM_ROOT/lib/modules/$VM_KVER
 	: > "$stage/etc/aalearn-modules"
+	[ -n "$VM_MODULES" ] || return 0
+	# The package ships no modules.dep (its postinst runs depmod).
+	if [ ! -f "$moddir/modules.dep" ]; then
+		"$VM_ROOT/bin/busybox" depmod -b "$VM_ROOT" "$VM_KVER" ||
+		    vm_die "depmod for $VM_KVER failed"
+	fi
 	for m in $VM_MODULES; do
 		# modules.dep lists dependencies after the colon, deepest last.
 		dep=$(grep -E "(^|/)$m\.ko(\.[a-z]+)?:" "$moddir/modules.dep") || \
