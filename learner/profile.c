@@ -217,14 +217,17 @@ tokenize(const char *s, size_t len, struct tokens *tk)
 			else if (c == '}' && brace > 0)
 				brace--;
 			else if (is_space(c) && paren == 0 && brace == 0) {
-				/* "key= value" and "key =value" join. */
+				/* "key= value" and "key =value" join; a path
+				 * ending in '=' is not a key. */
 				size_t j = i;
+				bool key = s[start] != '/' && s[start] != '@' &&
+				    s[start] != '"';
 
 				while (j < len && is_space(s[j]))
 					j++;
-				if ((j < len && s[j] == '=' && !(j + 1 < len &&
-				    s[j + 1] == '>')) || (i > start &&
-				    s[i - 1] == '=')) {
+				if (key && ((j < len && s[j] == '=' &&
+				    !(j + 1 < len && s[j + 1] == '>')) ||
+				    (i > start && s[i - 1] == '='))) {
 					i = j - 1;
 					continue;
 				}
@@ -253,7 +256,8 @@ tokenize(const char *s, size_t len, struct tokens *tk)
 					depth++;
 				else if (!q && *r == ')' && depth > 0)
 					depth--;
-				if (is_space(*r) && !q && depth == 0) {
+				if (is_space(*r) && !q && depth == 0 &&
+				    t[0] != '/' && t[0] != '@') {
 					char *nx = r;
 
 					while (is_space(*nx))
@@ -1457,6 +1461,30 @@ marker_line(const char *t, size_t len, size_t p, const char *marker,
 
 #define BEGIN_PREFIX "# aalearn:begin"
 
+static bool rule_text_ok(const char *r);
+
+/* A line inside a block: blank, a comment, or one whole rule. */
+static bool
+block_line_ok(const char *t, size_t len, size_t p)
+{
+	size_t e = line_end_of(t, len, p), s = p, m;
+	char *buf;
+	bool ok;
+
+	while (s < e && is_blank(t[s]))
+		s++;
+	m = e - s;
+	while (m > 0 && is_space(t[s + m - 1]))
+		m--;
+	if (m == 0 || t[s] == '#')
+		return true;
+	if (m > RULE_LINE_MAX || (buf = xstrndup(t + s, m)) == NULL)
+		return false;
+	ok = rule_text_ok(buf);
+	free(buf);
+	return ok;
+}
+
 static int
 block_locate(const struct profile_file *pf, const char *profile_name,
     struct block_loc *loc)
@@ -1504,8 +1532,16 @@ block_locate(const struct profile_file *pf, const char *profile_name,
 		if (p < loc->lo || inside_child(pf, loc->bi, p) ||
 		    !marker_line(t, pf->len, p, BEGIN_PREFIX, true))
 			continue;
+		/*
+		 * Ours only if every line up to the end marker is one rule
+		 * of this block: a child profile or a hand-written
+		 * multi-line rule in between means these markers are not a
+		 * block we can rewrite (a new one is added instead).
+		 */
 		for (size_t q = line_end_of(t, pf->len, p); q < loc->hi;
 		    q = line_end_of(t, pf->len, q)) {
+			if (inside_child(pf, loc->bi, q))
+				break;
 			if (marker_line(t, pf->len, q, PROFILE_BLOCK_END,
 			    false)) {
 				loc->found = true;
@@ -1513,6 +1549,8 @@ block_locate(const struct profile_file *pf, const char *profile_name,
 				loc->end = line_end_of(t, pf->len, q);
 				return 0;
 			}
+			if (!block_line_ok(t, pf->len, q))
+				break;
 		}
 	}
 	return 0;

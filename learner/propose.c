@@ -189,46 +189,67 @@ set_str(struct plist *pl, char **dst, const char *s)
 }
 
 /* Record observation i as evidence of p (and its path, for file/exec). */
+/* Room for element n: arrays start with 4 and double when full. */
+static int
+grow_to(void **v, size_t n, size_t size)
+{
+	void *p;
+
+	if (n < 4 || (n & (n - 1)) != 0)
+		return 0;	/* not full yet */
+	if ((p = realloc(*v, 2 * n * size)) == NULL)
+		return -ENOMEM;
+	*v = p;
+	return 0;
+}
+
+/*
+ * Record observation i as evidence of p (and its path, for file/exec).
+ * Paths are kept unique by the final pass (paths_unique); here only a
+ * repeat of the last one is skipped.
+ */
 static void
 absorb(struct plist *pl, struct proposal *p, const struct observation *obs,
     size_t i, bool path)
 {
 	const struct observation *o = &obs[i];
-	size_t *ev;
 
 	if (pl->err)
 		return;
-	if ((ev = realloc(p->evidence, (p->nevidence + 1) * sizeof(*ev))) ==
-	    NULL) {
+	if (p->evidence == NULL &&
+	    (p->evidence = malloc(4 * sizeof(*p->evidence))) == NULL) {
 		pl->err = -ENOMEM;
 		return;
 	}
-	p->evidence = ev;
-	ev[p->nevidence++] = i;
+	if (grow_to((void **)&p->evidence, p->nevidence,
+	    sizeof(*p->evidence)) < 0) {
+		pl->err = -ENOMEM;
+		return;
+	}
+	p->evidence[p->nevidence++] = i;
 	p->allowed += o->allowed;
 	p->denied += o->denied;
 	if (o->first_ms < p->first_ms)
 		p->first_ms = o->first_ms;
 	if (o->last_ms > p->last_ms)
 		p->last_ms = o->last_ms;
-	if (path) {
-		char **v;
-
-		for (size_t k = 0; k < p->npaths; k++)
-			if (strcmp(p->paths[k], o->access.f[0]) == 0)
-				return;
-		if ((v = realloc(p->paths, (p->npaths + 1) * sizeof(*v))) ==
-		    NULL) {
-			pl->err = -ENOMEM;
-			return;
-		}
-		p->paths = v;
-		if ((v[p->npaths] = xstrdup(o->access.f[0])) == NULL) {
-			pl->err = -ENOMEM;
-			return;
-		}
-		p->npaths++;
+	if (!path || (p->npaths > 0 &&
+	    strcmp(p->paths[p->npaths - 1], o->access.f[0]) == 0))
+		return;
+	if (p->paths == NULL &&
+	    (p->paths = malloc(4 * sizeof(*p->paths))) == NULL) {
+		pl->err = -ENOMEM;
+		return;
 	}
+	if (grow_to((void **)&p->paths, p->npaths, sizeof(*p->paths)) < 0) {
+		pl->err = -ENOMEM;
+		return;
+	}
+	if ((p->paths[p->npaths] = xstrdup(o->access.f[0])) == NULL) {
+		pl->err = -ENOMEM;
+		return;
+	}
+	p->npaths++;
 }
 
 static bool
@@ -957,6 +978,17 @@ cmp_skey(const void *x, const void *y)
 	return a->item < b->item ? -1 : a->item > b->item;
 }
 
+static int
+cmp_item_path(const void *x, const void *y)
+{
+	const struct item *a = x, *b = y;
+	int r = strcmp(a->path, b->path);
+
+	if (r != 0)
+		return r;
+	return a->obs < b->obs ? -1 : a->obs > b->obs;
+}
+
 /* A run of equal keys: a cluster of siblings. */
 struct cand {
 	size_t	 start, end;	/* in the sorted keys */
@@ -980,16 +1012,15 @@ cand_items(struct item *its, const struct skey *keys, size_t s, size_t e,
 {
 	size_t n = 0, na = 0;
 
+	/* items are sorted by path, and a run by item: equal paths are
+	 * neighbours */
 	for (size_t q = s; q < e; q++) {
 		struct item *it = &its[keys[q].item];
-		bool dup = false;
 
 		if (it->used)
 			continue;
 		all[na++] = it;
-		for (size_t r = 0; r < n && !dup; r++)
-			dup = strcmp(grp[r]->path, it->path) == 0;
-		if (!dup)
+		if (n == 0 || strcmp(grp[n - 1]->path, it->path) != 0)
 			grp[n++] = it;
 	}
 	*ret_all = na;
@@ -1034,6 +1065,7 @@ step_siblings(struct ctx *c)
 	}
 	if (nits < c->threshold)
 		goto out;
+	qsort(its, nits, sizeof(*its), cmp_item_path);
 	if ((keys = calloc(nits * 16 + 1, sizeof(*keys))) == NULL)
 		goto nomem;
 	for (size_t i = 0; i < nits; i++) {
@@ -1304,6 +1336,34 @@ merge_same_text(struct ctx *c)
 	c->pl.n = w;
 }
 
+static int
+cmp_strp(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* Each proposal's absorbed paths: sorted, each once. */
+static void
+paths_unique(struct ctx *c)
+{
+	for (size_t i = 0; i < c->pl.n; i++) {
+		struct proposal *p = &c->pl.v[i];
+		size_t w = 0;
+
+		if (p->npaths < 2)
+			continue;
+		qsort(p->paths, p->npaths, sizeof(*p->paths), cmp_strp);
+		for (size_t k = 0; k < p->npaths; k++) {
+			if (w > 0 && strcmp(p->paths[w - 1], p->paths[k]) == 0) {
+				free(p->paths[k]);
+				continue;
+			}
+			p->paths[w++] = p->paths[k];
+		}
+		p->npaths = w;
+	}
+}
+
 static void
 set_ids(struct ctx *c)
 {
@@ -1378,8 +1438,10 @@ propose_rules(const struct policy *pol, const struct observation *obs,
 			qsort(c.pl.v, c.pl.n, sizeof(*c.pl.v), cmp_proposal);
 		merge_same_text(&c);
 	}
-	if (!c.pl.err)
+	if (!c.pl.err) {
+		paths_unique(&c);
 		set_ids(&c);
+	}
 	free(c.work);
 	if (c.pl.err) {
 		propose_free(c.pl.v, c.pl.n);

@@ -310,8 +310,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (policy_add_rule(one, p[i].text, NULL, NULL) != 0)
 				abort();
 			for (size_t k = 0; k < p[i].nevidence; k++)
-				if (!policy_allows(one, &obs[p[i].evidence[k]].access))
+				if (!policy_allows(one, &obs[p[i].evidence[k]].access)) {
+					fprintf(stderr, "rule %s does not allow "
+					    "%s\n", p[i].text,
+					    obs[p[i].evidence[k]].access.f[0]);
 					abort();
+				}
 			for (size_t s = 0; s < sizeof(sensitive) /
 			    sizeof(sensitive[0]); s++) {
 				struct access a = obs[p[i].evidence[0]].access;

@@ -280,6 +280,29 @@ parse_errors(void **state)
 	assert_int_equal(profile_parse("a\0b", 3, &pf), -EINVAL);
 }
 
+/* '=' in a path is a byte of the name, not a key's. */
+static void
+parse_equals_in_paths(void **state)
+{
+	static const char t[] = "@{PROC}=/proc/\nprofile p {\n  /tmp/a= r,\n"
+	    "  @{PROC}/x= w,\n  signal (send) set = (term) peer = q,\n}\n";
+	const struct profile_block *b;
+	struct profile_file *pf;
+
+	(void)state;
+	assert_int_equal(profile_parse(t, strlen(t), &pf), 0);
+	b = profile_find(pf, "p");
+	assert_non_null(b);
+	assert_int_equal(b->nrules, 3);
+	assert_string_equal(b->rules[0].f[0], "/tmp/a=");
+	assert_int_equal(b->rules[0].mask, MASK_READ);
+	assert_string_equal(b->rules[1].f[0], "@{PROC}/x=");
+	assert_string_equal(b->rules[2].f[0], "term");
+	assert_string_equal(b->rules[2].f[1], "q");
+	profile_file_free(pf);
+	assert_int_equal(parser_accepts(t) == 1, 0);
+}
+
 /* Abstractions and local files: bare rules at the top level. */
 static void
 parse_top_level_rules(void **state)
@@ -702,6 +725,49 @@ block_layouts(void **state)
 	}
 }
 
+/* Markers around things that are not rules of this block are not ours to
+ * rewrite: a new block is added, the old text kept. */
+static void
+block_foreign_markers(void **state)
+{
+	static const char t[] = "profile p {\n"
+	    "  " PROFILE_BLOCK_BEGIN "\n"
+	    "  /a r,\n"
+	    "  profile c {\n"
+	    "    /c r,\n"
+	    "  " PROFILE_BLOCK_END "\n"
+	    "  }\n"
+	    "  dbus send\n"
+	    "       bus=system,\n"
+	    "}\n";
+	static const char u[] = "profile p {\n"
+	    "  " PROFILE_BLOCK_BEGIN "\n"
+	    "  dbus send\n"
+	    "       bus=system,\n"
+	    "  " PROFILE_BLOCK_END "\n"
+	    "}\n";
+	const char *rules[] = { "/b r," };
+	const char *texts[] = { t, u };
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		char *out, **got;
+		size_t len;
+		struct profile_file *pf;
+
+		assert_int_equal(profile_add_rules(texts[i], strlen(texts[i]),
+		    "p", rules, 1, &out, &len), 0);
+		assert_memory_equal(out, texts[i], strlen(texts[i]) - 2);
+		assert_int_equal(profile_parse(out, len, &pf), 0);
+		profile_file_free(pf);
+		assert_int_equal(profile_block_rules(out, len, "p", &got), 0);
+		assert_string_equal(got[0], "/b r,");
+		assert_null(got[1]);
+		profile_strv_free(got);
+		free(out);
+	}
+}
+
 static void
 block_local_file(void **state)
 {
@@ -898,12 +964,14 @@ main(void)
 		cmocka_unit_test(parse_structure),
 		cmocka_unit_test(parse_errors),
 		cmocka_unit_test(parse_top_level_rules),
+		cmocka_unit_test(parse_equals_in_paths),
 		cmocka_unit_test(policy_files),
 		cmocka_unit_test(policy_other_classes),
 		cmocka_unit_test(policy_host_abstractions),
 		cmocka_unit_test(host_files_parse),
 		cmocka_unit_test(block_insert_and_keep_outside),
 		cmocka_unit_test(block_layouts),
+		cmocka_unit_test(block_foreign_markers),
 		cmocka_unit_test(block_local_file),
 		cmocka_unit_test(block_refuses_hostile_rules),
 		cmocka_unit_test(mode_flags),
