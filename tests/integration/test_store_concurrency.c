@@ -359,6 +359,55 @@ creation_race(void)
 	printf("creation race: 10 rounds of 4 openers, one store each\n");
 }
 
+/*
+ * CLIs only, no daemon keeping the store open: each close may be the last
+ * one, which checkpoints and removes the -wal file while others open.
+ */
+static void
+churn(void)
+{
+	char err[512];
+	struct store *st;
+	int i, status, np, ro, runs;
+	double end;
+	pid_t pid[4];
+
+	snprintf(path, sizeof(path), "%s/churn.db", dir);
+	st = open_or_die("churn", STORE_CREATE);
+	store_close(st);
+	fflush(NULL);
+	for (i = 0; i < 4; i++) {
+		pid[i] = fork();
+		if (pid[i] < 0)
+			die("churn", "fork: %s", strerror(errno));
+		if (pid[i] != 0)
+			continue;
+		end = now() + 2;
+		for (runs = 0; now() < end; runs++) {
+			ro = i % 2 && runs % 2;
+			st = store_open(path, ro ? STORE_READONLY : 0, err,
+			    sizeof(err));
+			if (st == NULL) {
+				fprintf(stderr, "churn %d: %s\n", i, err);
+				_exit(1);
+			}
+			np = 0;
+			check("churn", st, store_list_profiles(st, count_prof,
+			    &np), "list_profiles");
+			if (!ro)
+				check("churn", st, store_set_profile(st, "p",
+				    "complain", NULL), "set_profile");
+			store_close(st);
+		}
+		_exit(0);
+	}
+	for (i = 0; i < 4; i++)
+		if (waitpid(pid[i], &status, 0) < 0 || !WIFEXITED(status) ||
+		    WEXITSTATUS(status) != 0)
+			die("churn", "process %d failed", i);
+	printf("churn: 4 CLIs opening and closing for 2 s, no error\n");
+}
+
 int
 main(void)
 {
@@ -375,6 +424,7 @@ main(void)
 	if (mkdtemp(dir) == NULL)
 		die("main", "mkdtemp: %s", strerror(errno));
 	creation_race();
+	churn();
 	snprintf(path, sizeof(path), "%s/aalearn.db", dir);
 	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(ready, O_CLOEXEC) < 0)
 		die("main", "pipe: %s", strerror(errno));
