@@ -61,6 +61,7 @@ struct import {
 	struct join_stats total;	/* over every file */
 	uint64_t	 lines_too_long;
 	uint64_t	 written;	/* observations put */
+	uint64_t	 rejected, rejected_now;	/* refused by the store */
 	uint64_t	 store_overflow;	/* dropped by the store's own cap */
 	uint64_t	 agg_overflow;
 	uint64_t	 flushes;
@@ -138,6 +139,12 @@ put_one(const struct observation *o, void *arg)
 	int rc;
 
 	rc = store_put_observation(im->store, o);
+	if (rc == -EINVAL) {
+		/* The store refuses this row for what it holds: count it, go
+		 * on (a retry would refuse it again). */
+		im->rejected_now++;
+		return 0;
+	}
 	if (rc < 0)
 		return rc;
 	if (rc == 1)
@@ -173,6 +180,7 @@ flush(struct import *im, struct aggregate *agg, const struct join_stats *delta,
 	rc = store_begin(im->store);
 	if (rc < 0)
 		return rc;
+	im->rejected_now = 0;
 	rc = aggregate_foreach(agg, put_one, im);
 	if (rc == 0)
 		rc = aggregate_foreach_overflow(agg, put_overflow, im);
@@ -194,6 +202,7 @@ flush(struct import *im, struct aggregate *agg, const struct join_stats *delta,
 		im->store_overflow = sover;
 		return rc;
 	}
+	im->rejected += im->rejected_now;
 	im->agg_overflow += aggregate_overflow(agg);
 	aggregate_clear(agg);
 	im->flushes++;
@@ -453,10 +462,11 @@ print_summary(struct import *im, uint64_t new_obs, double secs, int nerr)
 		    ",\"skipped\":%" PRIu64 ",\"malformed\":%" PRIu64
 		    ",\"joined\":%" PRIu64 ",\"observations\":{\"new\":%" PRIu64
 		    ",\"updated\":%" PRIu64 "},\"overflow\":%" PRIu64
+		    ",\"rejected\":%" PRIu64
 		    ",\"transactions\":%" PRIu64 ",\"seconds\":%.3f"
 		    ",\"records_per_second\":%.0f,\"errors\":%d}\n",
 		    t->lines, t->records, skipped, malformed, t->joined, new_obs,
-		    updated, overflow, im->flushes, secs,
+		    updated, overflow, im->rejected, im->flushes, secs,
 		    secs > 0 ? (double)t->records / secs : 0.0, nerr);
 		return;
 	}
@@ -471,6 +481,9 @@ print_summary(struct import *im, uint64_t new_obs, double secs, int nerr)
 	if (overflow > 0)
 		printf("overflow     %" PRIu64 " dropped by the per-profile caps\n",
 		    overflow);
+	if (im->rejected > 0)
+		printf("rejected     %" PRIu64 " refused by the store\n",
+		    im->rejected);
 	printf("time         %.2f s, %.0f records/s\n", secs,
 	    secs > 0 ? (double)t->records / secs : 0.0);
 }

@@ -291,6 +291,7 @@ struct pipeline_stats {
 	uint64_t unattributed;	/* process gone before attribution */
 	uint64_t overflow;	/* observations dropped by the caps */
 	uint64_t flushed;	/* observations written */
+	uint64_t rejected;	/* observations the store refused (-EINVAL) */
 	uint64_t flush_failures;
 	size_t	 pending;	/* distinct keys held now */
 	size_t	 memory;	/* bytes held by the aggregate and the joins */

@@ -34,7 +34,8 @@ struct pipeline {
 	struct aggregate *agg;
 	struct psource	*src;
 	size_t		 nsrc;
-	uint64_t	 flushed, flush_failures, overflow_written;
+	uint64_t	 flushed, flush_failures, overflow_written, rejected;
+	uint64_t	 rejected_now;	/* in the transaction being written */
 	struct psource	*cur;		/* the source being collected */
 };
 
@@ -240,6 +241,15 @@ put_one(const struct observation *o, void *arg)
 	int rc;
 
 	rc = store_put_observation(p->store, o);
+	/*
+	 * A row the store refuses for what it holds (a constraint, too big)
+	 * would fail every retry and hold back every checkpoint after it:
+	 * count it and go on.  Any other error aborts the transaction.
+	 */
+	if (rc == -EINVAL) {
+		p->rejected_now++;
+		return 0;
+	}
 	return rc < 0 ? rc : 0;
 }
 
@@ -277,6 +287,7 @@ pipeline_flush(struct pipeline *p, int64_t now_ms)
 	rc = store_begin(p->store);
 	if (rc < 0)
 		goto fail;
+	p->rejected_now = 0;
 	rc = aggregate_foreach(p->agg, put_one, p);
 	if (rc < 0)
 		goto rollback;
@@ -312,7 +323,8 @@ pipeline_flush(struct pipeline *p, int64_t now_ms)
 		goto rollback;
 
 	rc = (int)aggregate_count(p->agg);
-	p->flushed += (uint64_t)rc;
+	p->flushed += (uint64_t)rc - p->rejected_now;
+	p->rejected += p->rejected_now;
 	p->overflow_written += aggregate_overflow(p->agg);
 	aggregate_clear(p->agg);
 	for (i = 0; i < p->nsrc; i++) {
@@ -349,6 +361,7 @@ pipeline_get_stats(const struct pipeline *p, struct pipeline_stats *ret)
 	}
 	ret->overflow = p->overflow_written + aggregate_overflow(p->agg);
 	ret->flushed = p->flushed;
+	ret->rejected = p->rejected;
 	ret->flush_failures = p->flush_failures;
 	ret->pending = aggregate_count(p->agg);
 	ret->memory = aggregate_memory(p->agg);

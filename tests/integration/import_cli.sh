@@ -83,6 +83,7 @@ jeq joined "$SYSCALLS"
 jeq observations.new "$DISTINCT"
 jeq observations.updated 0
 jeq overflow 0
+jeq rejected 0
 [ -s "$T/err" ] && { cat "$T/err"; fail "import wrote to stderr"; }
 [ "$(stat -c %a "$T/db")" = 600 ] || fail "store is not 0600"
 
