@@ -1680,6 +1680,46 @@ disk_full_mid_batch(void **state)
 	}
 }
 
+/* The daemon was killed: the first to open afterwards is a read-only CLI. */
+static void
+readonly_after_crash(void **state)
+{
+	struct fixture *fx = *state;
+	char err[512];
+	struct store *ro;
+	struct got_obs g;
+	int status;
+	pid_t pid;
+
+	store_close(fx->st);
+	fx->st = NULL;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct store *st = store_open(fx->path, 0, NULL, 0);
+		struct observation o = obs("p", "/committed");
+
+		if (st == NULL || store_put_observation(st, &o) != 0 ||
+		    store_begin(st) < 0)
+			_exit(1);
+		o.access.f[0] = "/uncommitted";
+		if (store_put_observation(st, &o) != 0)
+			_exit(1);
+		raise(SIGKILL);
+		_exit(1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	ro = store_open(fx->path, STORE_READONLY, err, sizeof(err));
+	if (ro == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(list_obs(ro, "p", NULL, &g), 1);
+	assert_string_equal(g.o[0].f[0], "/committed");
+	got_obs_free(&g);
+	assert_int_equal(store_check_integrity(ro), 0);
+	store_close(ro);
+}
+
 #define BOTH(f) \
 	cmocka_unit_test_setup_teardown(f, setup_file, teardown), \
 	cmocka_unit_test_setup_teardown(f, setup_memory, teardown)
@@ -1715,6 +1755,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(disk_full_mid_batch, setup_file,
 		    teardown),
+		cmocka_unit_test_setup_teardown(readonly_after_crash,
+		    setup_file, teardown),
 		cmocka_unit_test(create_modes_and_loose),
 		cmocka_unit_test(missing_file),
 		cmocka_unit_test(identity_kept),
