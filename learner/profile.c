@@ -2091,7 +2091,13 @@ prule_compile(const struct policy *pol, struct prule *p)
 	for (int i = 0; i < ACCESS_NFIELDS; i++) {
 		if (!(pf & (1u << i)) || p->r.f[i] == NULL)
 			continue;
-		if (aare_compile(p->r.f[i], strlen(p->r.f[i]), pol->vars,
+		/* file rules fold "//" after expansion, as the parser
+		 * does ("@{PROC}/1" with @{PROC}=/proc/) */
+		int (*compile)(const char *, size_t, const struct aare_vars *,
+		    struct aare **, const char **) = p->r.cls == ACCESS_FILE ?
+		    aare_compile_path : aare_compile;
+
+		if (compile(p->r.f[i], strlen(p->r.f[i]), pol->vars,
 		    &p->pat[i], NULL) < 0) {
 			p->pat[i] = NULL;
 			p->bad = true;
@@ -2106,26 +2112,14 @@ policy_recompile(struct policy *pol)
 		prule_compile(pol, &pol->rules[i]);
 }
 
-/*
- * Variables: AppArmor folds the "//" that "@{PROC}/x" makes of
- * "@{PROC}=/proc/"; the matcher compares bytes, so a value's trailing
- * slash is dropped instead (a value of "/" alone is kept).
- */
+/* Values are kept as written: file patterns fold "//" when compiled. */
 static int
 policy_var_put(struct policy *pol, const char *name, const char *value,
     bool replace)
 {
-	char buf[4096];
-	size_t n = strlen(value);
-
-	if (n >= sizeof(buf))
-		return -E2BIG;
-	memcpy(buf, value, n + 1);
-	while (n > 1 && buf[n - 1] == '/')
-		buf[--n] = '\0';
 	pol->nvarsets++;
-	return replace ? aare_vars_set(pol->vars, name, buf) :
-	    aare_vars_add(pol->vars, name, buf);
+	return replace ? aare_vars_set(pol->vars, name, value) :
+	    aare_vars_add(pol->vars, name, value);
 }
 
 int

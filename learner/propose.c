@@ -307,7 +307,7 @@ pattern_safe(const char *pattern, const struct aare_vars *vars,
 	struct aare *a;
 	bool ok = true;
 
-	if (aare_compile(pattern, strlen(pattern), vars, &a, NULL) < 0)
+	if (aare_compile_path(pattern, strlen(pattern), vars, &a, NULL) < 0)
 		return false;
 	for (size_t i = 0; i < nev && ok; i++) {
 		const char *path = obs[ev[i]].access.f[0];

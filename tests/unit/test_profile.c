@@ -393,6 +393,13 @@ policy_files(void **state)
 	assert_true(policy_allows(pol, &a));
 	a = acc(ACCESS_FILE, "/home/bob/sub/x", NULL, MASK_READ);
 	assert_false(policy_allows(pol, &a));
+	/* a value's trailing '/' glued to what follows the variable */
+	assert_int_equal(policy_add_rule(pol, "@{HOMEDIRS}=/home/\n"
+	    "@{HOMEDIRS}.ecryptfs/ r,", NULL, NULL), 0);
+	a = acc(ACCESS_FILE, "/home/.ecryptfs/", NULL, MASK_READ);
+	assert_true(policy_allows(pol, &a));
+	a = acc(ACCESS_FILE, "/home.ecryptfs/", NULL, MASK_READ);
+	assert_false(policy_allows(pol, &a));
 	policy_free(pol);
 
 	/* the child profile by its full name */
