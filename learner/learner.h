@@ -689,8 +689,8 @@ struct policy;
  * 4 network ip=/port=, dbus peer=(name=), change_profile with an exec path)
  * is kept but allows nothing, and as a deny refuses everything it might;
  * an owner rule allows an access only without MASK_NOT_OWNER; w grants
- * create, delete, append, rename and setattr.  Variables: a value's
- * trailing '/' is dropped, as the parser folds the "//" of "@{PROC}/".
+ * create, delete, append, rename and setattr.  File patterns are compiled
+ * with aare_compile_path (the "//" of "@{PROC}/x" folds, as in the parser).
  */
 int policy_load(const char *text, size_t len, const char *profile_name,
     profile_loader loader, void *arg, struct policy **ret_policy);
