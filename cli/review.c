@@ -720,8 +720,20 @@ find_prop(const struct cli_ctx *c, const char *id)
 
 /*
  * An edited rule must still allow every access of the evidence: the
- * edit may narrow a glob's shape, never drop what was seen.
+ * edit may narrow a glob's shape, never drop what was seen.  Nor may it
+ * open one of these, unless the evidence itself holds it.
  */
+static const char *const sensitive[] = {
+	"/etc/shadow", "/etc/gshadow", "/etc/sudoers", "/root/.ssh/id_rsa",
+	"/home/user/.ssh/id_rsa", "/proc/sys/kernel/core_pattern",
+	"/proc/sysrq-trigger", "/proc/kcore",
+	"/sys/kernel/security/apparmor/.replace",
+	"/var/run/docker.sock", "/run/docker.sock",
+	"/run/containerd/containerd.sock", "/run/secrets/token",
+	"/var/run/secrets/kubernetes.io/serviceaccount/token",
+	"/boot/vmlinuz", "/dev/mem", "/etc/apparmor.d/web",
+};
+
 static int
 edit_covers(struct cli *cli, const struct cli_ctx *c, size_t i,
     const char *rule, const char **ret_missing)
@@ -743,6 +755,29 @@ edit_covers(struct cli *cli, const struct cli_ctx *c, size_t i,
 		if (!policy_allows(p, &c->obs[pr->evidence[k]].access)) {
 			*ret_missing = c->obs[pr->evidence[k]].access.f[0];
 			r = -ENOENT;
+		}
+	}
+	/* Files no workload of ours should reach unless it was seen to. */
+	for (k = 0; r == 0 && k < sizeof(sensitive) / sizeof(sensitive[0]);
+	    k++) {
+		struct access a;
+		size_t e;
+		bool seen = false;
+		int f;
+
+		memset(&a, 0, sizeof(a));
+		a.cls = ACCESS_FILE;
+		for (f = 0; f < ACCESS_NFIELDS; f++)
+			a.f[f] = "";
+		a.f[0] = sensitive[k];
+		a.mask = MASK_READ;
+		for (e = 0; e < pr->nevidence; e++)
+			if (pr->evidence[e] < c->nobs && strcmp(c->obs[
+			    pr->evidence[e]].access.f[0], sensitive[k]) == 0)
+				seen = true;
+		if (!seen && policy_allowed(p, &a) != 0) {
+			*ret_missing = sensitive[k];
+			r = -EPERM;
 		}
 	}
 	policy_free(p);
@@ -873,6 +908,10 @@ again:
 				printf("that rule does not allow ");
 				text_safe(stdout, missing != NULL ? missing : "");
 				printf(", which was seen; keep it in\n");
+			} else if (r == -EPERM) {
+				printf("that rule would also allow ");
+				text_safe(stdout, missing != NULL ? missing : "");
+				printf(", which was never seen; narrow it\n");
 			} else if (r < 0)
 				printf("that rule cannot be read: %s\n",
 				    strerror(-r));

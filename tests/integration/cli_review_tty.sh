@@ -42,7 +42,8 @@ old=$(( $(date +%s) - 3 * 86400 ))
 "$AALEARN" --json review web >"$T/before.json" </dev/null
 
 # The answers, in the order the screens come (the order of the proposals):
-# reject the capability; edit the glob, first too narrow, then right;
+# reject the capability; edit the glob, first too narrow, then too
+# broad, then right;
 # skip anything else.
 python3 - "$T/before.json" >"$T/answers" <<'PY'
 import json, sys
@@ -56,7 +57,8 @@ for p in d["proposals"]:
     elif p["class"] == "capability":
         out += ["r"]
     elif len(p["paths"]) > 1:
-        out += ["e", p["paths"][0] + " r,", "e", "/srv/app/in/job-[0-9].txt r,"]
+        out += ["e", p["paths"][0] + " r,", "e", "/** r,",
+                "e", "/srv/app/in/job-[0-9].txt r,"]
     else:
         out += ["s"]
 print("\n".join(out))
@@ -70,7 +72,9 @@ has "[1/$n] "
 has "accept [a], reject [r], edit [e], skip [s], quit [q]?"
 has "absorbs:  /srv/app/in/job-"
 has "            /srv/app/in/job-"
-has "that rule does not allow /srv/app/in/job-2.txt, which was seen; keep it in"
+has "that rule does not allow /srv/app/in/job-"
+has ", which was seen; keep it in"
+has "that rule would also allow /etc/shadow, which was never seen; narrow it"
 has "1 accepted, 1 rejected, $((n - 2)) skipped; write them with 'aalearn apply web'"
 
 "$AALEARN" --json review web >"$T/after.json" </dev/null
