@@ -395,6 +395,7 @@ set_mode(struct cli *cli, const char *cmd, int argc, char **argv,
 	w.text = text;
 	w.reason = mode_name;
 	w.no_reload = o.no_reload;
+	w.base_text = c.text;
 	if (cli_profile_write(cli, st, &w, &version, &loaded) < 0)
 		goto out;
 	if (cli->json) {

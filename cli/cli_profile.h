@@ -99,6 +99,9 @@ struct cli_write {
 	 */
 	const char *check_main;
 	const char *include_name;
+	/* The text the new one was made from: refused when the file holds
+	 * something else by now (another writer came between).  NULL: any. */
+	const char *base_text;
 };
 
 /*

@@ -13,6 +13,7 @@
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -878,7 +879,7 @@ cli_profile_write(struct cli *cli, struct store *st, const struct cli_write *w,
 	struct text_cb_arg newest = { NULL, 0 };
 	char *dir = NULL, *tmp = NULL, *old = NULL, *base, *reason = NULL;
 	int64_t version = 0;
-	int fd = -1, r, dfd, loaded = 0;
+	int fd = -1, r, dfd, lfd = -1, loaded = 0;
 	size_t len;
 
 	if (!inside_profile_dir(cli, w->path)) {
@@ -890,9 +891,26 @@ cli_profile_write(struct cli *cli, struct store *st, const struct cli_write *w,
 		return -ENOMEM;
 	base = strrchr(dir, '/');
 	*base++ = '\0';
+	/*
+	 * One writer at a time in the profile directory (a lock on the
+	 * directory itself: nothing is created for it), and the file must
+	 * still be what the caller's new text was made from.
+	 */
+	lfd = open(cli->profile_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (lfd >= 0 && flock(lfd, LOCK_EX) < 0) {
+		close(lfd);
+		lfd = -1;
+	}
 	r = cli_read_file(w->path, CLI_PROFILE_MAX, &old, NULL);
 	if (r < 0 && r != -ENOENT) {
 		cli_error("cannot read %s: %s", w->path, strerror(-r));
+		goto out;
+	}
+	if (w->base_text != NULL &&
+	    strcmp(old != NULL ? old : "", w->base_text) != 0) {
+		cli_error("%s changed while aalearn was working on it; run the "
+		    "command again", w->path);
+		r = -EAGAIN;
 		goto out;
 	}
 	if (old != NULL && strcmp(old, w->text) == 0) {
@@ -1023,6 +1041,8 @@ out:
 		close(fd);
 	if (tmp != NULL)
 		unlink(tmp);
+	if (lfd >= 0)
+		close(lfd);
 	free(tmp);
 	free(reason);
 	free(newest.text);

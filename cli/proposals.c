@@ -373,6 +373,7 @@ cli_ctx_write(const struct cli_ctx *c, const char *new_block_text,
 	w->text = new_block_text;
 	w->reason = reason;
 	w->no_reload = no_reload;
+	w->base_text = c->block_text;
 	if (c->block_include != NULL) {
 		w->check_main = c->path;
 		w->include_name = c->block_include;
