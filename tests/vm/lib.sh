@@ -139,8 +139,8 @@ vm_add_libs()
 {
 	local stage=$1 bin=$2 lib out
 	out=$(ldd "$bin" 2>&1) || return 0	# static: nothing to add
-	if echo "$out" | grep -q 'not found'; then
-		vm_die "$bin needs libraries the host lacks: $(echo "$out" | grep 'not found' | tr -s ' \t' ' ')"
+	if grep -q 'not found' <<< "$out"; then
+		vm_die "$bin needs libraries the host lacks: $(grep 'not found' <<< "$out" | tr -s ' \t' ' ')"
 	fi
 	for lib in $(echo "$out" | sed -n 's/.*=> \(\/[^ ]*\).*/\1/p; s/^[ \t]*\(\/[^ ]*\) (.*/\1/p'); do
 		[ -e "$stage$lib" ] || vm_add_file "$stage" "$lib" "$lib"
