@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -27,7 +28,7 @@ struct tdaemon {
 	char	 conf[128];
 	char	 db[128];
 	char	 log[128];	/* the daemon's stderr */
-	char	 notify[128];	/* NOTIFY_SOCKET */
+	char	 notify[100];	/* NOTIFY_SOCKET (fits sun_path) */
 	int	 notify_fd;
 	pid_t	 pid;
 };
@@ -88,10 +89,17 @@ td_start_env(struct tdaemon *d, const char *extra_env)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		int fd = open(d->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		int fd = open(d->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+		    0600);
 
-		if (fd >= 0)
+		/* A failed test must not leave a daemon behind. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (fd >= 0) {
 			dup2(fd, STDERR_FILENO);
+			close(fd);
+		}
+		/* As systemd starts it: nothing inherited beyond stdio. */
+		close_range(3, ~0U, 0);
 		setenv("NOTIFY_SOCKET", d->notify, 1);
 		if (extra_env != NULL) {
 			char kv[128], *eq;

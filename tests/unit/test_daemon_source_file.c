@@ -163,7 +163,7 @@ rotate_rename(struct fixture *f, int keep)
 static void
 copy_truncate(struct fixture *f)
 {
-	char cmd[400];
+	char cmd[1024];
 
 	snprintf(cmd, sizeof(cmd), "cp '%s' '%s.1' && : > '%s'", f->log,
 	    f->log, f->log);
