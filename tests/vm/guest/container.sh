@@ -65,7 +65,7 @@ run_ctr()
 	rc=$!
 	# Let it work, then release it.
 	while [ -z "$(ctr_pid "$name")" ] && [ $i -lt 100 ]; do usleep 100000; i=$((i + 1)); done
-	sleep 3
+	sleep 1
 	touch "$r/go"
 	wait $rc
 }
