@@ -4,6 +4,12 @@
 # with apparmor_parser -r; the workload fails, the kernel logs DENIED records and `aalearn
 # status` shows them; `aalearn rollback` restores the version that worked,
 # reloads it, and the workload runs clean again.
+#
+# Pending until `aalearn status` shows DENIED evidence per profile (the
+# issue: "detect the new DENIED records in aalearn status"): today its
+# --json profiles carry observations, pending and last_new, no denied
+# count, although the store has the denied observations (checked here
+# through `aalearn show`).  Every other check of this file passes.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
