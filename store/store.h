@@ -117,7 +117,7 @@ struct profile_info {
 	const char *mode;		/* "complain", "enforce", "" unknown */
 	const char *file;		/* file that defines it, "" unknown */
 	uint64_t observations;		/* distinct */
-	uint64_t containers;		/* distinct containers seen */
+	uint64_t containers;		/* distinct containers seen (not the host) */
 	uint64_t overflow;		/* observations dropped by the cap */
 	int64_t	 last_new_ms;		/* when the newest distinct observation arrived */
 };
@@ -133,8 +133,8 @@ int store_add_overflow(struct store *, const char *profile, uint64_t n);
 struct container_info {
 	const char *runtime;
 	const char *id;
-	const char *pod_uid;		/* NULL when not known */
-	int64_t	 first_ms, last_ms;	/* over every observation in it */
+	const char *pod_uid;		/* the first one known, or NULL */
+	int64_t	 first_ms, last_ms;	/* over the observations kept */
 };
 typedef int (*store_container_cb)(const struct container_info *, void *arg);
 /* Ordered by runtime, then id. */
