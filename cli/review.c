@@ -22,6 +22,8 @@
 #define NOTE_MAX 200
 /* Absorbed names listed in a comment or on a screen. */
 #define PATHS_SHOWN 8
+/* Lines of what a rule grants beyond its evidence, in a diff comment. */
+#define BEYOND_SHOWN 12
 
 /* ---------------------------------------------------------------- lines */
 
@@ -356,7 +358,7 @@ evidence_comment(struct sbuf *b, const struct cli_ctx *c, size_t i,
 	const struct proposal *p = &c->props[i];
 	char t1[64], t2[64], num[128];
 	const char *s, *nl;
-	size_t k;
+	size_t k, n;
 
 	sb_add(b, indent, ilen);
 	snprintf(num, sizeof(num), "# aalearn %s (%s): %llu allowed, %llu "
@@ -385,9 +387,18 @@ evidence_comment(struct sbuf *b, const struct cli_ctx *c, size_t i,
 		sb_str(b, num);
 	}
 	/* What the rule grants beyond the evidence, one item a line. */
-	for (s = p->beyond; s != NULL && *s != '\0'; s = nl) {
+	for (s = p->beyond, k = 0; s != NULL && *s != '\0'; s = nl, k++) {
 		char *item;
 
+		if (k == BEYOND_SHOWN) {
+			for (n = 0; *s != '\0'; s++)
+				n += *s == '\n';
+			snprintf(num, sizeof(num), "#   and %zu more lines (see "
+			    "'aalearn review --json')\n", n + 1);
+			sb_add(b, indent, ilen);
+			sb_str(b, num);
+			break;
+		}
 		nl = strchr(s, '\n');
 		item = strndup(s, nl != NULL ? (size_t)(nl - s) : strlen(s));
 		nl = nl != NULL ? nl + 1 : s + strlen(s);
@@ -819,7 +830,11 @@ screen(FILE *f, const struct cli_ctx *c, size_t i, size_t nth, size_t total,
 	}
 	if (p->npaths > PATHS_SHOWN)
 		fprintf(f, "            and %zu more\n", p->npaths - PATHS_SHOWN);
-	for (s = p->beyond; s != NULL && *s != '\0'; s = nl) {
+	for (s = p->beyond, k = 0; s != NULL && *s != '\0'; s = nl, k++) {
+		if (k == 2 * BEYOND_SHOWN) {
+			fputs("  beyond:   (more in 'aalearn review --json')\n", f);
+			break;
+		}
 		nl = strchr(s, '\n');
 		fputs("  beyond:   ", f);
 		if (nl == NULL) {
