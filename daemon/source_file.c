@@ -377,6 +377,25 @@ file_resume(struct file_source *fs, struct file_id id, off_t off,
 	free(ent);
 }
 
+/*
+ * Queue what follows the current (finished, rotated) file: it is found
+ * again among the generations, and everything newer is queued after it.
+ */
+static void
+file_queue_successors(struct file_source *fs)
+{
+	file_resume(fs, fs->id, fs->off, fs->head_len, fs->head_hash,
+	    fs->mtime);
+	/* The resume found this very file first: it is done. */
+	if (fs->nqueue > 0 && fs->queue[0].id.ino == fs->id.ino &&
+	    fs->queue[0].id.dev == fs->id.dev && !fs->queue[0].live) {
+		close(fs->queue[0].fd);
+		memmove(&fs->queue[0], &fs->queue[1],
+		    (fs->nqueue - 1) * sizeof(fs->queue[0]));
+		fs->nqueue--;
+	}
+}
+
 static void
 file_update_head(struct file_source *fs, off_t size)
 {
@@ -472,7 +491,7 @@ file_read(struct source *src)
 
 	for (;;) {
 		if (fs->fd == -1) {
-			if (fs->nqueue == 0) {
+			if (fs->nqueue == 0 && fs->id.ino == 0) {
 				struct file_id none = { 0, 0 };
 				struct timespec t0 = { 0, 0 };
 
@@ -480,6 +499,12 @@ file_read(struct source *src)
 				if (stat(fs->path, &st) == -1)
 					break;
 				file_resume(fs, none, 0, 0, 0, t0);
+			} else if (fs->nqueue == 0) {
+				/*
+				 * Done with a rotated file (or the queue was
+				 * full): what came after it, found again.
+				 */
+				file_queue_successors(fs);
 			}
 			if ((r = file_next(fs)) < 0)
 				return r;
@@ -541,16 +566,6 @@ file_read(struct source *src)
 		log_debug("%s: rotated (inode %ju)", src->name,
 		    (uintmax_t)fs->id.ino);
 		fs->live = 0;
-		file_resume(fs, fs->id, fs->off, fs->head_len, fs->head_hash,
-		    fs->mtime);
-		/* The resume queued this very file first: skip it. */
-		if (fs->nqueue > 0 && fs->queue[0].id.ino == fs->id.ino &&
-		    fs->queue[0].id.dev == fs->id.dev) {
-			close(fs->queue[0].fd);
-			memmove(&fs->queue[0], &fs->queue[1],
-			    (fs->nqueue - 1) * sizeof(fs->queue[0]));
-			fs->nqueue--;
-		}
 		file_close_current(fs);
 	}
 	return total;

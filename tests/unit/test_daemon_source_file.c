@@ -479,6 +479,32 @@ resume_file_gone(void **state)
 	source_free(s);
 }
 
+/* Far behind: more generations than the source opens at once. */
+static void
+resume_many_generations(void **state)
+{
+	struct fixture *f = *state;
+	struct source *s = open_src(f, NULL, 1);
+	char *pos;
+	int i;
+
+	append(f, 1, 1);
+	source_read(s);
+	expect(f, 1, 1);
+	pos = position(s);
+	source_free(s);
+	for (i = 2; i <= 50; i++) {
+		append(f, i, i);
+		rotate_rename(f, 60);
+	}
+	append(f, 51, 51);
+	s = open_src(f, pos, 0);
+	source_read(s);
+	expect(f, 2, 51);
+	free(pos);
+	source_free(s);
+}
+
 static void
 bad_checkpoint_starts_at_end(void **state)
 {
@@ -563,6 +589,7 @@ main(void)
 		T(resume_after_rotations),
 		T(resume_after_copy_truncate),
 		T(resume_file_gone),
+		T(resume_many_generations),
 		T(bad_checkpoint_starts_at_end),
 		T(hostile_bytes),
 		T(position_shape),
