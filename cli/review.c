@@ -45,10 +45,10 @@ lines_split(const char *text, struct lines *l)
 		if (l->n == cap) {
 			cap = cap ? cap * 2 : 256;
 			if ((tmp = realloc(l->s, cap * sizeof(*l->s))) == NULL)
-				return -ENOMEM;
+				goto nomem;
 			l->s = tmp;
 			if ((tmp = realloc(l->len, cap * sizeof(*l->len))) == NULL)
-				return -ENOMEM;
+				goto nomem;
 			l->len = tmp;
 		}
 		nl = strchr(p, '\n');
@@ -58,6 +58,11 @@ lines_split(const char *text, struct lines *l)
 		p = nl != NULL ? nl + 1 : p + strlen(p);
 	}
 	return 0;
+nomem:
+	free(l->s);
+	free(l->len);
+	memset(l, 0, sizeof(*l));
+	return -ENOMEM;
 }
 
 static void
