@@ -18,6 +18,9 @@ struct prof_row {
 	uint64_t observations, containers, overflow;
 	int64_t	 last_new_ms;
 	long	 pending;	/* -1: unknown (no profile file) */
+	/* DENIED evidence: events, distinct accesses, when last seen. */
+	uint64_t denied_events, denied_accesses;
+	int64_t	 last_denied_ms;
 };
 
 struct prof_list {
@@ -113,6 +116,20 @@ prof_fill(struct cli *cli, struct store *st, struct prof_row *row)
 }
 
 static int
+denied_cb(const struct observation *o, void *arg)
+{
+	struct prof_row *row = arg;
+
+	if (o->denied == 0)
+		return 0;
+	row->denied_events += o->denied;
+	row->denied_accesses++;
+	if (o->last_ms > row->last_denied_ms)
+		row->last_denied_ms = o->last_ms;
+	return 0;
+}
+
+static int
 prof_load(struct cli *cli, struct store *st, struct prof_list *l)
 {
 	size_t i;
@@ -123,9 +140,44 @@ prof_load(struct cli *cli, struct store *st, struct prof_list *l)
 		cli_error("%s: cannot list profiles: %s", cli->db, strerror(-r));
 		return r;
 	}
-	for (i = 0; i < l->n; i++)
+	for (i = 0; i < l->n; i++) {
 		prof_fill(cli, st, &l->rows[i]);
+		/* Enforce mode at work, or a profile that broke something. */
+		r = store_list_observations(st, l->rows[i].name, NULL,
+		    denied_cb, &l->rows[i]);
+		if (r < 0) {
+			cli_error("%s: cannot read the observations of '%s': "
+			    "%s", cli->db, l->rows[i].name, strerror(-r));
+			return r;
+		}
+	}
 	return 0;
+}
+
+/* Denials are never silent: one line per profile that had some. */
+static void
+prof_denied(FILE *f, const struct prof_list *l, const char *indent)
+{
+	int64_t now = cli_now_ms();
+	char ago[64];
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		const struct prof_row *row = &l->rows[i];
+
+		if (row->denied_events == 0)
+			continue;
+		fprintf(f, "%s'", indent);
+		text_safe(f, row->name);
+		fprintf(f, "' had %llu DENIED event%s on %llu access%s, the "
+		    "last %s; see 'aalearn show ", (unsigned long long)
+		    row->denied_events, row->denied_events == 1 ? "" : "s",
+		    (unsigned long long)row->denied_accesses,
+		    row->denied_accesses == 1 ? "" : "es",
+		    cli_ago(row->last_denied_ms, now, ago, sizeof(ago)));
+		text_safe(f, row->name);
+		fputs("'\n", f);
+	}
 }
 
 static void
@@ -151,6 +203,13 @@ prof_json(FILE *f, const struct prof_row *row)
 	    (long long)row->last_new_ms);
 	json_string(f, row->last_new_ms > 0 ?
 	    cli_time_iso(row->last_new_ms, t, sizeof(t)) : NULL);
+	fprintf(f, ",\"denied_events\":%llu,\"denied_accesses\":%llu,"
+	    "\"last_denied_ms\":%lld,\"last_denied\":",
+	    (unsigned long long)row->denied_events,
+	    (unsigned long long)row->denied_accesses,
+	    (long long)row->last_denied_ms);
+	json_string(f, row->last_denied_ms > 0 ?
+	    cli_time_iso(row->last_denied_ms, t, sizeof(t)) : NULL);
 	fputc('}', f);
 }
 
@@ -166,9 +225,9 @@ prof_table(FILE *f, const struct prof_list *l, const char *indent)
 		if (len > w && len < 60)
 			w = len;
 	}
-	fprintf(f, "%s%-*s  %-9s %10s %12s %8s  %s\n", indent, (int)w,
+	fprintf(f, "%s%-*s  %-9s %10s %12s %8s %8s  %s\n", indent, (int)w,
 	    "PROFILE", "MODE", "CONTAINERS", "OBSERVATIONS", "PENDING",
-	    "LAST NEW");
+	    "DENIED", "LAST NEW");
 	for (i = 0; i < l->n; i++) {
 		const struct prof_row *row = &l->rows[i];
 
@@ -179,11 +238,12 @@ prof_table(FILE *f, const struct prof_list *l, const char *indent)
 		fputs(indent, f);
 		text_safe(f, row->name);
 		len = strlen(row->name);
-		fprintf(f, "%*s  %-9s %10llu %12llu %8s  %s",
+		fprintf(f, "%*s  %-9s %10llu %12llu %8s %8llu  %s",
 		    (int)(len < w ? w - len : 0), "",
 		    row->mode[0] != '\0' ? row->mode : "no file",
 		    (unsigned long long)row->containers,
 		    (unsigned long long)row->observations, pend,
+		    (unsigned long long)row->denied_events,
 		    cli_ago(row->last_new_ms, now, ago, sizeof(ago)));
 		if (row->overflow > 0)
 			fprintf(f, "  (%llu dropped at the cap)",
@@ -369,6 +429,7 @@ cmd_status(struct cli *cli, int argc, char **argv)
 		printf("  none yet\n");
 	else
 		prof_table(stdout, &pl, "  ");
+	prof_denied(stdout, &pl, "  warning: ");
 out:
 	for (i = 0; i < sl.n; i++)
 		free(sl.rows[i].source);

@@ -247,6 +247,23 @@ grep -q 'flags=(.*complain' "$T/pd/web" || fail "complain did not set the flag"
 run 0 "$AALEARN" --json enforce web --force
 json 'd["mode"] == "enforce" and d["changed"] is True and any("quiet" in r for r in d["forced"])'
 
+# In enforce mode the kernel denies: status and profiles say so.
+run 0 "$AALEARN" --json profiles
+json '[p for p in d["profiles"] if p["name"] == "web"][0]["denied_events"] == 0'
+for i in 1 2; do
+	echo "type=AVC msg=audit($now.30$i:30$i): apparmor=\"DENIED\" operation=\"open\" profile=\"web\" name=\"/var/log/app.log\" pid=4242 comm=\"app\" requested_mask=\"w\" denied_mask=\"w\" fsuid=0 ouid=1000"
+done >"$T/log3"
+run 0 "$AALEARN" import "$T/log3"
+run 0 "$AALEARN" status
+has "warning: 'web' had 2 DENIED events on 1 access, the last"
+has "see 'aalearn show web'"
+run 0 "$AALEARN" --json status
+json '[p for p in d["profiles"] if p["name"] == "web"][0]["denied_events"] == 2'
+json '[p for p in d["profiles"] if p["name"] == "web"][0]["denied_accesses"] == 1'
+json '[p for p in d["profiles"] if p["name"] == "web"][0]["last_denied"].startswith("20")'
+run 0 "$AALEARN" profiles
+grep -E '^web +enforce +[0-9]+ +[0-9]+ +[0-9]+ +2 ' "$T/out" >/dev/null || { cat "$T/out"; fail "profiles: no DENIED count"; }
+
 # ------------------------------------------------------ history, rollback
 run 0 "$AALEARN" history web
 has "VERSION"
