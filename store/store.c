@@ -40,11 +40,12 @@ static const char *const stmt_sql[S_COUNT] = {
 	    "UPDATE profiles SET overflow = overflow + ?2 WHERE id = ?1",
 	[S_PROFILE_LIST] =
 	    "SELECT p.name, p.mode, p.file, p.overflow, p.last_new_ms, "
-	    "(SELECT count(*) FROM observations o WHERE o.profile_id = p.id), "
-	    "(SELECT count(DISTINCT o.container_id) FROM observations o "
-	    " JOIN containers c ON c.id = o.container_id "
-	    " WHERE o.profile_id = p.id AND length(c.cid) > 0) "
-	    "FROM profiles p ORDER BY p.name",
+	    "p.observations, p.containers FROM profiles p ORDER BY p.name",
+	[S_PROFILE_HAS_CONTAINER] =
+	    "SELECT 1 FROM observations WHERE profile_id = ?1 AND "
+	    "container_id = ?2 LIMIT 1",
+	[S_PROFILE_NEW_CONTAINER] =
+	    "UPDATE profiles SET containers = containers + 1 WHERE id = ?1",
 	[S_CONTAINER_FIND] =
 	    "SELECT id, first_ms, last_ms, pod_uid FROM containers "
 	    "WHERE runtime = ?1 AND cid = ?2",
@@ -239,6 +240,17 @@ static const char *const migrations[] = {
 	"  written_ms INTEGER NOT NULL,"
 	"  reason BLOB NOT NULL,"
 	"  PRIMARY KEY (profile_id, version));",
+	/*
+	 * 1 -> 2: profiles count their distinct containers as they go, so
+	 * that listing profiles does not scan every observation.
+	 */
+	"ALTER TABLE profiles ADD COLUMN containers INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE profiles SET "
+	"  observations = (SELECT count(*) FROM observations o"
+	"    WHERE o.profile_id = profiles.id),"
+	"  containers = (SELECT count(DISTINCT o.container_id)"
+	"    FROM observations o JOIN containers c ON c.id = o.container_id"
+	"    WHERE o.profile_id = profiles.id AND length(c.cid) > 0);",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -270,6 +270,36 @@ bind_obs_key(sqlite3_stmt *s, int64_t pid, int64_t cid,
 	sqlite3_bind_int64(s, 14, o->last_ms);
 }
 
+/*
+ * Before the profile's first observation in a container: count the
+ * container for the profile (a container just made is new to every one).
+ */
+static int
+count_container(struct store *st, int64_t pid, int64_t cid, int known)
+{
+	sqlite3_stmt *s;
+	int r = 0, rc;
+
+	if (known) {
+		s = store_stmt(st, S_PROFILE_HAS_CONTAINER, &r);
+		if (s == NULL)
+			return r;
+		sqlite3_bind_int64(s, 1, pid);
+		sqlite3_bind_int64(s, 2, cid);
+		rc = sqlite3_step(s);
+		stmt_done(s);
+		if (rc == SQLITE_ROW)
+			return 0;
+		if (rc != SQLITE_DONE)
+			return errno_from_sqlite(rc);
+	}
+	s = store_stmt(st, S_PROFILE_NEW_CONTAINER, &r);
+	if (s == NULL)
+		return r;
+	sqlite3_bind_int64(s, 1, pid);
+	return stmt_exec(s);
+}
+
 static int
 put_observation(struct store *st, const struct observation *o)
 {
@@ -319,6 +349,11 @@ put_observation(struct store *st, const struct observation *o)
 	}
 	if (!have_container) {
 		r = container_id(st, o, 1, &cid);
+		if (r < 0)
+			return r;
+	}
+	if (o->container.id != NULL && *o->container.id != '\0') {
+		r = count_container(st, pid, cid, have_container);
 		if (r < 0)
 			return r;
 	}

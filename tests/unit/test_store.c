@@ -1420,6 +1420,80 @@ older_schema_migrated(void **state)
 	rm_rf(dir);
 }
 
+/*
+ * A store as schema version 1 left it (version 2 only added the profiles'
+ * container count) is brought up to date in place, its evidence and
+ * identity kept, the new count filled in.
+ */
+static void
+version_1_migrated(void **state)
+{
+	char dir[64], path[128], err[512], id[64], want[32];
+	const char *cids[] = { NULL, "c1", "c1", "c2" };
+	struct observation o;
+	struct got_prof gp;
+	struct store *st;
+	int i, k;
+
+	make_tmpdir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/v1.db", dir);
+	st = store_open(path, STORE_CREATE, err, sizeof(err));
+	assert_non_null(st);
+	snprintf(id, sizeof(id), "%s", store_host_id(st));
+	for (i = 0; i < 4; i++) {
+		o = obs("p", i == 2 ? "/other" : "/a");
+		o.container.runtime = "docker";
+		o.container.id = cids[i];
+		assert_int_equal(store_put_observation(st, &o), 0);
+	}
+	o = obs("q", "/a");
+	o.container.runtime = "docker";
+	o.container.id = "c1";
+	assert_int_equal(store_put_observation(st, &o), 0);
+	store_close(st);
+	exec_raw(path, "ALTER TABLE profiles DROP COLUMN containers; "
+	    "PRAGMA user_version = 1");
+
+	assert_null(store_open(path, STORE_READONLY, err, sizeof(err)));
+	snprintf(want, sizeof(want), "version 1 needs migrating to %d",
+	    store_schema_version());
+	assert_non_null(strstr(err, want));
+	st = store_open(path, 0, err, sizeof(err));
+	if (st == NULL)
+		fail_msg("%s", err);
+	assert_string_equal(store_host_id(st), id);
+	assert_int_equal(list_prof(st, &gp), 2);
+	k = find_prof(&gp, "p");
+	assert_int_equal(gp.p[k].observations, 4);
+	assert_int_equal(gp.p[k].containers, 2);
+	k = find_prof(&gp, "q");
+	assert_int_equal(gp.p[k].observations, 1);
+	assert_int_equal(gp.p[k].containers, 1);
+	got_prof_free(&gp);
+	/* And counted from there on. */
+	o = obs("p", "/b");
+	o.container.runtime = "docker";
+	o.container.id = "c3";
+	assert_int_equal(store_put_observation(st, &o), 0);
+	o.container.id = "c1";
+	assert_int_equal(store_put_observation(st, &o), 0);
+	o = obs("q", "/b");
+	o.container.runtime = "docker";
+	o.container.id = "c2";
+	assert_int_equal(store_put_observation(st, &o), 0);
+	assert_int_equal(list_prof(st, &gp), 2);
+	k = find_prof(&gp, "p");
+	assert_int_equal(gp.p[k].observations, 6);
+	assert_int_equal(gp.p[k].containers, 3);
+	k = find_prof(&gp, "q");
+	assert_int_equal(gp.p[k].containers, 2);
+	got_prof_free(&gp);
+	store_close(st);
+	assert_int_equal(raw_int(path, "PRAGMA user_version"),
+	    store_schema_version());
+	rm_rf(dir);
+}
+
 /* Another program's database is refused and left as it was. */
 static void
 foreign_database_refused(void **state)
@@ -1763,6 +1837,7 @@ main(void)
 		cmocka_unit_test(newer_schema_refused),
 		cmocka_unit_test(older_schema_migrated),
 		cmocka_unit_test(foreign_database_refused),
+		cmocka_unit_test(version_1_migrated),
 		cmocka_unit_test(not_a_database),
 		cmocka_unit_test(readonly_refuses_writes),
 	};
