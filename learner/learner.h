@@ -468,7 +468,10 @@ int join_collect(struct join *j, struct aggregate *a, join_attribute_cb cb,
  *            at least one byte ("/tmp/" + star does not match "/tmp/")
  *   **       any run of bytes, '/' included; same one-byte rule after '/'
  *   ?        one byte, not '/'
- *   [abc] [a-z] [^abc]   one byte from (not from) the set
+ *   [abc] [a-z] [^abc]   one byte from (not from) the set; "[^a]" does
+ *            match '/'; "[z-a]" is "[a-z]"; '*' or '?' inside [] and a
+ *            '-' before ']' are refused (apparmor_parser 3.0.8 refuses
+ *            "[a-]" and mistranslates "[*]")
  *   {a,b,c}  alternation, nests, may hold any of the above; "{a}" and
  *            "{}" are errors (as for apparmor_parser), "{a,}" is a or ""
  *   \X       X literally; \ooo \xHH \dNNN \n \t \r \a \e \f are bytes
@@ -476,6 +479,8 @@ int join_collect(struct join *j, struct aggregate *a, join_attribute_cb cb,
  *            refer to other variables), as if written {v1,v2,...}
  * Matching is on the whole name (anchored both ends), byte for byte; a
  * trailing '/' is part of the name, so `/dir` and `/dir/` differ.
+ * tests/unit/test_aare.c checks these answers against the DFA that
+ * apparmor_parser itself builds (-D dfa-states) for hundreds of patterns.
  */
 #define AARE_MAX_PATTERN	8192	/* bytes of one pattern */
 #define AARE_MAX_NODES		65536	/* after variable expansion */

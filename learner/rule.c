@@ -247,6 +247,17 @@ rule_pattern(struct rbuf *b, const char *pat, const char **ret_reason)
 		*ret_reason = "pattern ends in a backslash (write \\134)";
 		return -EINVAL;
 	}
+	/* without variables the pattern can be checked here */
+	if (strstr(pat, "@{") == NULL) {
+		struct aare *a = NULL;
+		const char *why = NULL;
+
+		if (aare_compile_path(pat, n, NULL, &a, &why) != 0) {
+			*ret_reason = why != NULL ? why : "bad pattern";
+			return -EINVAL;
+		}
+		aare_free(a);
+	}
 	if (quote)
 		rb_put(b, "\"");
 	rb_put(b, pat);

@@ -782,6 +782,13 @@ test_pattern_flag(void **state)
 	a.f[0] = "/tmp/a\nb";
 	assert_int_equal(rule_format(&a, RULE_PATTERN, buf, sizeof(buf),
 	    &reason), -EINVAL);
+	/* a pattern that is not AARE */
+	a.f[0] = "/tmp/{a}";
+	assert_int_equal(rule_format(&a, RULE_PATTERN, buf, sizeof(buf),
+	    &reason), -EINVAL);
+	a.f[0] = "/tmp/[*]";
+	assert_int_equal(rule_format(&a, RULE_PATTERN, buf, sizeof(buf),
+	    &reason), -EINVAL);
 }
 
 int
