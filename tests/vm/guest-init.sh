@@ -18,6 +18,10 @@ mount -t cgroup2 cgroup2 /sys/fs/cgroup
 # Without auditd the kernel prints audit records through printk, which is
 # rate limited: lift the limit so that every record reaches the log.
 echo 0 > /proc/sys/kernel/printk_ratelimit
+# Only emergencies on the console: a kernel warning printed in the middle
+# of a base64 line would corrupt a file on its way to the host.  dmesg
+# keeps every message.
+echo 1 > /proc/sys/kernel/printk
 echo 8 > /proc/sys/kernel/printk_ratelimit_burst
 hostname aalearn-vm
 ip link set lo up
@@ -25,6 +29,8 @@ while read -r m; do
 	insmod "$m" || echo "vm: insmod $m failed"
 done < /etc/aalearn-modules
 exec < /dev/console > /dev/console 2>&1
+# A fresh line: the firmware leaves escape sequences before it.
+echo
 echo "AALEARN-BOOTED $(cut -d' ' -f1 /proc/uptime)"
 sh /scenario.sh
 rc=$?
