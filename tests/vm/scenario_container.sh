@@ -15,7 +15,7 @@ r() { vm_result "$out" "$1"; }
 id=$(r docker_id)
 
 vm_check "aalearn init loaded web in complain mode" [ "$(r init_mode)" = "web (complain)" ]
-vm_check "learning became quiet within 3 rounds (took $(r learn_rounds))" [ "$(r learn_quiet)" = yes ]
+vm_check "learning became quiet within 4 rounds (took $(r learn_rounds))" [ "$(r learn_quiet)" = yes ]
 vm_check "no container run failed while learning" [ -z "$(r workload_failed)" ]
 vm_check "the kernel's records for web come from the container's paths" \
     grep -q 'apparmor="ALLOWED" .*profile="web[^"]*" name="/srv/app/data/results.txt"' "$out/kernel.log"

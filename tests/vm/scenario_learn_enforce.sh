@@ -2,7 +2,7 @@
 # VM scenario 1 of issue 9: learn, enforce, verify.  aalearnd (netlink
 # source) learns the demo service shop-worker under a complain-mode profile
 # made by `aalearn init shop --container`; `aalearn review --accept-all`,
-# `apply`, until `aalearn diff` finds nothing new (at most 3 rounds: a
+# `apply`, until `aalearn diff` finds nothing new (at most 4 rounds: a
 # learning null-profile mediates no network, so what an exec'd child does
 # on the network shows only once the exec is learned); `enforce --quiet 0`;
 # the same workload then runs with zero DENIED records, and accesses it never
@@ -20,7 +20,7 @@ r() { vm_result "$out" "$1"; }
 
 vm_check "aalearn init loaded shop in complain mode" [ "$(r init_mode)" = "shop (complain)" ]
 vm_check "the init profile passes apparmor_parser -QK" apparmor_parser -QK "$out/profile.init"
-vm_check "learning became quiet within 3 rounds (took $(r learn_rounds))" [ "$(r learn_quiet)" = yes ]
+vm_check "learning became quiet within 4 rounds (took $(r learn_rounds))" [ "$(r learn_quiet)" = yes ]
 vm_check "the daemon stopped cleanly each round" \
     bash -c "! grep -E '^daemon_stop_rc_[0-9]+ [^0]' '$out/results'"
 vm_check "no workload run failed while learning" [ -z "$(r workload_failed)" ]

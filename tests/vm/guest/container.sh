@@ -75,7 +75,7 @@ learn_workload()
 	learn_n=$((learn_n + 1))
 	run_ctr "learn-$learn_n"
 }
-learn_until_quiet web /etc/aalearn/aalearnd.conf 3 learn_workload || fail "learning"
+learn_until_quiet web /etc/aalearn/aalearnd.conf 4 learn_workload || fail "learning"
 
 # The evidence carries the container's id from its real cgroup.
 aalearn --json show web > /tmp/show.json 2>&1

@@ -19,7 +19,7 @@ workload()
 		shop_run shop || return 1
 	done
 }
-learn_until_quiet shop /etc/aalearn/aalearnd.conf 3 workload || fail "learning"
+learn_until_quiet shop /etc/aalearn/aalearnd.conf 4 workload || fail "learning"
 
 aalearn enforce shop --quiet 0
 vm_result enforce_rc $?
