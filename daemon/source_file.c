@@ -45,6 +45,9 @@ struct file_open {
 	struct file_id id;
 	off_t	 off;		/* where reading starts */
 	int	 live;		/* the file at path when it was opened */
+	size_t	 head_len;	/* the head known for it (from a checkpoint) */
+	uint32_t head_hash;
+	struct timespec mtime;	/* when queued: a change since is noticed */
 };
 
 struct file_source {
@@ -237,10 +240,14 @@ file_queue_clear(struct file_source *fs)
 	fs->nqueue = 0;
 }
 
-/* Queue ent[from..n) to be read from offset 0 (the first from off0). */
+/*
+ * Queue ent[from..n) to be read from offset 0, the first from off0 with the
+ * head it is known by: until it is recomputed, a truncation in the meantime
+ * must still be recognised.
+ */
 static void
 file_queue_from(struct file_source *fs, struct file_entry *ent, size_t n,
-    size_t from, off_t off0)
+    size_t from, off_t off0, size_t head_len0, uint32_t head_hash0)
 {
 	size_t i;
 
@@ -257,6 +264,20 @@ file_queue_from(struct file_source *fs, struct file_entry *ent, size_t n,
 		q->id = ent[i].id;
 		q->off = i == from ? off0 : 0;
 		q->live = ent[i].live;
+		q->mtime = ent[i].mtime;
+		if (i == from) {
+			q->head_len = head_len0;
+			q->head_hash = head_hash0;
+		} else {
+			/*
+			 * Known now, so that a copy-truncate before we get
+			 * to it is recognised and its copy read instead.
+			 */
+			q->head_len = ent[i].size < FILE_HEAD_MAX ?
+			    (size_t)ent[i].size : FILE_HEAD_MAX;
+			if (file_head(fd, q->head_len, &q->head_hash) < 0)
+				q->head_len = 0;
+		}
 		fs->nqueue++;
 	}
 }
@@ -275,7 +296,6 @@ static int
 file_next(struct file_source *fs)
 {
 	struct file_open q;
-	struct stat st;
 
 	file_close_current(fs);
 	if (fs->nqueue == 0)
@@ -292,11 +312,10 @@ file_next(struct file_source *fs)
 	fs->id = q.id;
 	fs->off = q.off;
 	fs->live = q.live;
-	fs->head_len = 0;
-	fs->head_hash = 0;
+	fs->head_len = q.head_len;
+	fs->head_hash = q.head_hash;
 	fs->rotated_seen_ms = 0;
-	if (fstat(fs->fd, &st) == 0)
-		fs->mtime = st.st_mtim;
+	fs->mtime = q.mtime;
 	return 1;
 }
 
@@ -321,7 +340,7 @@ file_resume(struct file_source *fs, struct file_id id, off_t off,
 	if (id.ino == 0) {
 		/* No position yet: the live file from its start. */
 		if (n > 0 && ent[n - 1].live)
-			file_queue_from(fs, ent, n, n - 1, 0);
+			file_queue_from(fs, ent, n, n - 1, 0, 0, 0);
 		free(ent);
 		return;
 	}
@@ -332,8 +351,22 @@ file_resume(struct file_source *fs, struct file_id id, off_t off,
 			break;
 		fd = file_openat_entry(fs, &ent[i]);
 		if (fd >= 0 && file_head_matches(fd, head_len, head_hash)) {
+			size_t j = i;
+
 			close(fd);
-			file_queue_from(fs, ent, n, i, off);
+			/*
+			 * At the start of an empty file nothing identifies
+			 * its content: whatever was rotated away since (a
+			 * copy-truncate meanwhile) is newer than the position.
+			 */
+			if (off == 0 && head_len == 0)
+				while (j > 0 && (ent[j - 1].mtime.tv_sec >
+				    mtime.tv_sec || (ent[j - 1].mtime.tv_sec ==
+				    mtime.tv_sec && ent[j - 1].mtime.tv_nsec >
+				    mtime.tv_nsec)))
+					j--;
+			file_queue_from(fs, ent, n, j, j == i ? off : 0,
+			    j == i ? head_len : 0, j == i ? head_hash : 0);
 			free(ent);
 			return;
 		}
@@ -342,7 +375,7 @@ file_resume(struct file_source *fs, struct file_id id, off_t off,
 		break;
 	}
 	/* Copy-truncate: the old bytes live on in a copy. */
-	for (i = 0; i < n && off > 0; i++) {
+	for (i = 0; i < n && (off > 0 || head_len > 0); i++) {
 		if ((ent[i].id.ino == id.ino && ent[i].id.dev == id.dev) ||
 		    ent[i].size < off)
 			continue;
@@ -358,7 +391,8 @@ file_resume(struct file_source *fs, struct file_id id, off_t off,
 	if (found >= 0) {
 		log_info("%s: resuming in %s/%s at offset %jd (copy-truncate)",
 		    fs->base.name, fs->dir, ent[found].name, (intmax_t)off);
-		file_queue_from(fs, ent, n, (size_t)found, off);
+		file_queue_from(fs, ent, n, (size_t)found, off, head_len,
+		    head_hash);
 		fs->base.counts.rotations++;
 		free(ent);
 		return;
@@ -373,7 +407,7 @@ file_resume(struct file_source *fs, struct file_id id, off_t off,
 		    (ent[i].mtime.tv_sec == mtime.tv_sec &&
 		    ent[i].mtime.tv_nsec > mtime.tv_nsec))
 			break;
-	file_queue_from(fs, ent, n, i, 0);
+	file_queue_from(fs, ent, n, i, 0, 0, 0);
 	free(ent);
 }
 
@@ -524,6 +558,24 @@ file_read(struct source *src)
 			file_close_current(fs);
 			continue;
 		}
+		/*
+		 * Empty when last seen, so no head to compare: if it changed
+		 * since, it may have been filled and copy-truncated; any
+		 * rotated file newer than our last look is read first.
+		 */
+		if (fs->live && fs->off == 0 && fs->head_len == 0 &&
+		    fs->buflen == 0 && (st.st_mtim.tv_sec != fs->mtime.tv_sec ||
+		    st.st_mtim.tv_nsec != fs->mtime.tv_nsec)) {
+			file_resume(fs, fs->id, 0, 0, 0, fs->mtime);
+			if (fs->nqueue > 1) {
+				log_info("%s: emptied while unread; reading "
+				    "the rotated copy first", src->name);
+				src->counts.rotations++;
+				file_close_current(fs);
+				continue;
+			}
+			file_queue_clear(fs);
+		}
 		r = file_drain(fs, &budget);
 		if (r < 0)
 			return r;
@@ -540,8 +592,21 @@ file_read(struct source *src)
 			file_close_current(fs);
 			continue;
 		}
-		if (stat(fs->path, &pst) == -1 || (pst.st_ino == fs->id.ino &&
-		    pst.st_dev == fs->id.dev)) {
+		if (stat(fs->path, &pst) == -1) {
+			/*
+			 * Renamed, no new log yet - unless newer rotated
+			 * files show that the writer went on without us.
+			 */
+			file_resume(fs, fs->id, fs->off, fs->head_len,
+			    fs->head_hash, fs->mtime);
+			if (fs->nqueue <= 1) {
+				file_queue_clear(fs);
+				break;
+			}
+			file_queue_clear(fs);
+			pst.st_size = 1;
+		} else if (pst.st_ino == fs->id.ino &&
+		    pst.st_dev == fs->id.dev) {
 			fs->rotated_seen_ms = 0;
 			break;
 		}

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -160,10 +161,18 @@ rotate_rename(struct fixture *f, int keep)
 	assert_int_equal(rename(f->log, b), 0);
 }
 
+/* logrotate's copytruncate: older generations move up, then copy. */
 static void
 copy_truncate(struct fixture *f)
 {
-	char cmd[1024];
+	char cmd[1024], a[160], b[160];
+	int i;
+
+	for (i = 99; i >= 1; i--) {
+		snprintf(a, sizeof(a), "%s.%d", f->log, i);
+		snprintf(b, sizeof(b), "%s.%d", f->log, i + 1);
+		(void)rename(a, b);
+	}
 
 	snprintf(cmd, sizeof(cmd), "cp '%s' '%s.1' && : > '%s'", f->log,
 	    f->log, f->log);
@@ -548,6 +557,130 @@ hostile_bytes(void **state)
 	source_free(s);
 }
 
+/*
+ * Random interleavings of writes, rotations of both kinds, reads, commits
+ * and restarts from the last commit: every record is handed on exactly once
+ * after the last commit that covers it.  A restart forgets what was seen
+ * since the commit, as a crash does.
+ */
+static void
+random_ops(void **state)
+{
+	struct fixture *f = *state;
+	unsigned seed = (unsigned)time(NULL), round;
+	const char *env = getenv("AALEARN_TEST_SEED");
+	int trace = getenv("AALEARN_TEST_TRACE") != NULL;
+
+	if (trace)
+		setvbuf(stdout, NULL, _IONBF, 0);
+
+	if (env != NULL)
+		seed = (unsigned)strtoul(env, NULL, 10);
+	print_message("seed %u\n", seed);
+	for (round = 0; round < 40; round++) {
+		unsigned round_seed = seed;
+
+		struct source *s;
+		char *committed = NULL, cmd[300];
+		int written = 0, counted_upto = 0, step, *seen, renames = 0;
+		unsigned char *count;
+		size_t i;
+
+		snprintf(cmd, sizeof(cmd), "rm -f '%s'/audit.log*", f->dir);
+		assert_int_equal(system(cmd), 0);
+		seen_clear(&f->seen);
+		count = calloc(4001, 1);
+		assert_non_null(count);
+		/* The first commit, once the log exists. */
+		append(f, 1, 1);
+		written = 1;
+		s = open_src(f, NULL, 1);
+		assert_true(source_read(s) == 1);
+		count[1]++;
+		seen_clear(&f->seen);
+		committed = position(s);
+		for (step = 0; step < 300 && written < 4000; step++) {
+			int op = (int)(rand_r(&seed) % 10);
+
+			if (op < 4) {
+				int n = 1 + (int)(rand_r(&seed) % 20);
+
+				if (written + n > 4000)
+					n = 4000 - written;
+				append(f, written + 1, written + n);
+				if (trace)
+					print_message("write %d..%d\n",
+					    written + 1, written + n);
+				written += n;
+			} else if (op == 4 && access(f->log, F_OK) == 0) {
+				if (rand_r(&seed) % 2) {
+					rotate_rename(f, 100);
+					renames++;
+					if (trace)
+						print_message("rename\n");
+				} else {
+					copy_truncate(f);
+					if (trace)
+						print_message("copytrunc\n");
+				}
+			} else if (op < 8) {
+				size_t before = f->seen.n;
+
+				assert_true(source_read(s) >= 0);
+				if (trace && f->seen.n > before)
+					print_message("read %d..%d\n",
+					    serial_of(f->seen.line[before]),
+					    serial_of(f->seen.line[f->seen.n - 1]));
+			} else if (op == 8) {
+				/* Commit: what was seen is now counted. */
+				assert_true(source_read(s) >= 0);
+				if (trace && f->seen.n > 0)
+					print_message("count %d..%d\n",
+					    serial_of(f->seen.line[0]),
+					    serial_of(f->seen.line[f->seen.n - 1]));
+				for (i = 0; i < f->seen.n; i++)
+					count[serial_of(f->seen.line[i])]++;
+				seen_clear(&f->seen);
+				free(committed);
+				committed = position(s);
+				if (trace)
+					print_message("commit %s\n", committed);
+			} else {
+				/* Crash and restart from the last commit. */
+				if (trace && f->seen.n > 0)
+					print_message("crash, forgetting %d..%d\n",
+					    serial_of(f->seen.line[0]),
+					    serial_of(f->seen.line[f->seen.n - 1]));
+				seen_clear(&f->seen);
+				source_free(s);
+				s = open_src(f, committed, 1);
+			}
+		}
+		/*
+		 * The writer goes on (a record in the current log, so that
+		 * no rotation waits for it), then everything is read.
+		 */
+		append(f, written + 1, written + 1);
+		written++;
+		assert_true(source_read(s) >= 0);
+		assert_true(source_read(s) >= 0);
+		assert_true(source_read(s) >= 0);
+		for (i = 0; i < f->seen.n; i++)
+			count[serial_of(f->seen.line[i])]++;
+		seen_clear(&f->seen);
+		for (counted_upto = 1; counted_upto <= written; counted_upto++)
+			if (count[counted_upto] != 1)
+				fail_msg("round seed %u: record %d counted "
+				    "%d times (%d written, %d renames)",
+				    round_seed, counted_upto, count[counted_upto],
+				    written, renames);
+		(void)seen;
+		free(count);
+		free(committed);
+		source_free(s);
+	}
+}
+
 static void
 position_shape(void **state)
 {
@@ -593,6 +726,7 @@ main(void)
 		T(bad_checkpoint_starts_at_end),
 		T(hostile_bytes),
 		T(position_shape),
+		T(random_ops),
 #undef T
 	};
 
