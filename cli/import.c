@@ -372,6 +372,8 @@ import_fd(struct import *im, int fd, char *buf, int *ret_errno)
 	if (j == NULL)
 		return -ENOMEM;
 	im->cur = j;
+	/* Read once, front to back: ask for readahead (a no-op on a pipe). */
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	for (;;) {
 		n = read(fd, buf + have, READ_BLOCK - have);
 		if (n < 0) {

@@ -379,6 +379,42 @@ test_caps_and_should_flush(void **state)
 }
 
 static void
+test_netlink_messages(void **state)
+{
+	struct store *st = open_store();
+	struct pipeline *p = pipeline_new(st, NULL, NULL);
+	struct pipeline_stats ps;
+	struct obs o = { 0 };
+	const char *avc = "audit(1700000009.001:900): apparmor=\"ALLOWED\" "
+	    "operation=\"exec\" profile=\"svc\" name=\"/bin/busybox\" pid=3 "
+	    "comm=\"sh\" requested_mask=\"x\" denied_mask=\"x\" fsuid=0 ouid=0 "
+	    "target=\"svc//null-/bin/busybox\"";
+	const char *sc = "audit(1700000009.001:900): arch=c000003e syscall=59 "
+	    "success=yes exit=0 pid=3 comm=\"sh\" exe=\"/bin/busybox\" key=(null)";
+	const char *pt = "audit(1700000009.001:900): proctitle=7368";
+	const char *eoe = "audit(1700000009.001:900): ";
+	int src = pipeline_add_source(p, "netlink");
+
+	assert_int_equal(pipeline_feed_netlink(p, src, 1400, avc, strlen(avc)), 0);
+	assert_int_equal(pipeline_feed_netlink(p, src, 1300, sc, strlen(sc)), 0);
+	assert_int_equal(pipeline_feed_netlink(p, src, 1327, pt, strlen(pt)), 0);
+	assert_int_equal(pipeline_feed_netlink(p, src, 1320, eoe, strlen(eoe)), 0);
+	assert_int_equal(pipeline_feed_netlink(p, 5, 1400, avc, strlen(avc)), -EINVAL);
+	pipeline_get_stats(p, &ps);
+	assert_int_equal(ps.records, 1);
+	assert_int_equal(ps.joined, 1);
+	assert_int_equal(ps.lines, 4);
+	assert_int_equal(ps.pending, 1);	/* aggregated before any flush */
+	assert_int_equal(pipeline_flush(p, 1), 1);
+	store_list_observations(st, "svc", NULL, obs_cb, &o);
+	assert_int_equal(o.n, 1);
+	assert_string_equal(o.name[0], "/bin/busybox");
+	assert_string_equal(o.exe[0], "/bin/busybox");
+	pipeline_free(p);
+	store_close(st);
+}
+
+static void
 test_sources_do_not_join(void **state)
 {
 	struct store *st = open_store();
@@ -408,6 +444,7 @@ main(void)
 		cmocka_unit_test(test_attribution_and_children),
 		cmocka_unit_test(test_attribution_on_arrival),
 		cmocka_unit_test(test_caps_and_should_flush),
+		cmocka_unit_test(test_netlink_messages),
 		cmocka_unit_test(test_sources_do_not_join),
 	};
 
