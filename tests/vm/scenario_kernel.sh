@@ -105,6 +105,9 @@ for rec, line in zip(recs, lines):
         hexnames += 1
 if hexnames == 0:
     sys.exit("the workload left no hex-encoded name to check")
+hostile = '/srv/kwork/x, ** rwx,"q\nz'
+if not any(r.get("name") == hostile for r in recs):
+    sys.exit("no record names %r exactly" % hostile)
 profiles = set(r.get("profile") for r in recs)
 for p in ("kwork", "kdeny", "ctr-test"):
     if not any(isinstance(x, str) and x.split("//")[0] == p for x in profiles):

@@ -31,6 +31,7 @@ read -r line < /etc/hostname-kwork
 mkdir -p /srv/kwork
 echo "$line" > /srv/kwork/out.txt
 echo "$line" > "/srv/kwork/a name with spaces.txt"
+echo "$line" > "$(printf '/srv/kwork/x, ** rwx,"q\nz')"
 t=$(mktemp /tmp/kwork.XXXXXX)
 echo x > "$t"
 rm -f "$t"
