@@ -29,6 +29,7 @@ vm_check "shop is in enforce mode" [ "$(r enforce_mode)" = "shop (enforce)" ]
 vm_check "the final profile passes apparmor_parser -QK" apparmor_parser -QK "$out/profile.final"
 vm_check "the final profile has no complain flag" bash -c "! grep -Eq 'flags=\\([^)]*complain' '$out/profile.final'"
 vm_check "the enforced workload ran 3 times without error" [ "$(r enforced_runs_ok)" = 3 ]
+vm_check "the enforced workload wrote the file with the hostile name" [ "$(r enforced_hostile_ok)" = yes ]
 vm_check "the enforced workload reached its front end 3 times" [ "$(r enforced_frontend_lines)" = 3 ]
 vm_check "zero DENIED records for the learned workload" \
     bash -c "! grep -q 'apparmor=\"DENIED\"' '$out/enforced.log'"

@@ -12,12 +12,17 @@ cp /etc/apparmor.d/shop /tmp/profile.init
 vm_file profile.init /tmp/profile.init
 
 shop_peers
+# The service, and a file whose name is hostile: a quote, a newline, a
+# comma and rule syntax.  Its rule must match that file exactly.
+hostile=$(printf '/srv/shop/x, /** rwx,"q\nz')
+mkdir -p "$(dirname "$hostile")"
 workload()
 {
 	local r
 	for r in 1 2 3; do
 		shop_run shop || return 1
 	done
+	aa-exec -p shop -- sh -c 'echo x >> "$1"' sh "$hostile" || return 1
 }
 learn_until_quiet shop /etc/aalearn/aalearnd.conf 4 workload || fail "learning"
 
@@ -34,6 +39,7 @@ ok=0
 for r in 1 2 3; do
 	shop_run shop && ok=$((ok + 1))
 done
+aa-exec -p shop -- sh -c 'echo x >> "$1"' sh "$hostile" && vm_result enforced_hostile_ok yes
 vm_settle
 vm_result enforced_runs_ok $ok
 vm_result enforced_frontend_lines $(($(shop_frontend_lines) - front))
