@@ -34,6 +34,7 @@ struct cli_command {
 	int (*run)(struct cli *, int argc, char **argv);
 	const char *usage;	/* "PROFILE [--container ID]" */
 	const char *summary;	/* one line for `aalearn --help` */
+	const char *help;	/* what `aalearn CMD --help` adds: options */
 };
 
 /* output.c */

@@ -9,22 +9,84 @@
 #include "cli.h"
 
 const struct cli_command cli_commands[] = {
-	{ "status", cmd_status, "", "sources, rates, losses and profiles" },
-	{ "profiles", cmd_profiles, "", "each profile: mode, containers, observations, pending" },
-	{ "show", cmd_show, "PROFILE [--container ID]", "the evidence for a profile, by class" },
-	{ "diff", cmd_diff, "PROFILE", "the profile as it would be with every pending proposal" },
-	{ "review", cmd_review, "PROFILE [--accept-all|--accept ID...|--reject ID...]", "accept or reject proposed rules" },
-	{ "apply", cmd_apply, "PROFILE [--no-reload]", "write accepted rules into the profile and reload it" },
-	{ "enforce", cmd_enforce, "PROFILE [--quiet DURATION] [--force]", "promote a quiet profile to enforce mode" },
-	{ "complain", cmd_complain, "PROFILE", "put a profile back into complain mode" },
-	{ "rollback", cmd_rollback, "PROFILE [--to VERSION]", "restore an earlier version of a profile" },
-	{ "history", cmd_history, "PROFILE", "list the versions aalearn wrote" },
-	{ "init", cmd_init, "NAME --container [--runtime RUNTIME]", "write a new complain-mode profile for a container" },
-	{ "import", cmd_import, "FILE...|-", "learn from audit logs, once (CI)" },
-	{ "parse", cmd_parse, "[FILE|-] [--text]", "show how aalearn reads each AppArmor record" },
-	{ "check", cmd_check, "PROFILE [--baseline FILE]", "exit 1 when observations are not allowed by the profile" },
-	{ "export", cmd_export, "PROFILE --format profile|json|k8s", "the profile, the evidence, or a Kubernetes snippet" },
-	{ NULL, NULL, NULL, NULL },
+	{ "status", cmd_status, "",
+	    "sources, rates, losses and profiles",
+	    "Per source: records read, skipped, malformed, lost (socket and kernel)\n"
+	    "and the last record's time; per profile: observations, pending\n"
+	    "proposals, DENIED events, overflow, the last new observation.\n" },
+	{ "profiles", cmd_profiles, "",
+	    "each profile: mode, containers, observations, pending",
+	    "One line per profile the store knows: mode, containers seen,\n"
+	    "observations, pending proposals, time of the last new observation.\n" },
+	{ "show", cmd_show, "PROFILE [--container ID|host]",
+	    "the evidence for a profile, by class",
+	    "  --container ID   only what the container ID (or a unique prefix) did;\n"
+	    "                   'host' for processes outside containers\n" },
+	{ "diff", cmd_diff, "PROFILE",
+	    "the profile as it would be with every pending proposal",
+	    "A unified diff of the profile file (or its local/ include) with every\n"
+	    "pending and accepted proposal written in; each added rule carries its\n"
+	    "evidence as comments.  Exit 0: nothing to add; 1: changes; 2: error.\n" },
+	{ "review", cmd_review, "PROFILE [--accept-all] [--accept ID...] [--reject ID...]",
+	    "accept or reject proposed rules",
+	    "On a terminal: one screen per proposal (accept, reject, edit, skip).\n"
+	    "  --accept-all     accept every pending proposal\n"
+	    "  --accept ID...   accept these (an id or a unique prefix of 4+ digits)\n"
+	    "  --reject ID...   reject these; a rejected rule is never proposed again\n"
+	    "Without a terminal and without flags, lists what waits.\n" },
+	{ "apply", cmd_apply, "PROFILE [--no-reload]",
+	    "write accepted rules into the profile and reload it",
+	    "Writes the accepted rules into aalearn's block, checks the result with\n"
+	    "apparmor_parser -QK, keeps the previous version, reloads the profile.\n"
+	    "  --no-reload      write the file, do not load it into the kernel\n" },
+	{ "enforce", cmd_enforce, "PROFILE [--quiet DURATION] [--force] [--no-reload]",
+	    "promote a quiet profile to enforce mode",
+	    "Refuses (exit 1, with the reason) while proposals are pending, accepted\n"
+	    "rules are not applied, or something new was observed within the quiet\n"
+	    "period.\n"
+	    "  --quiet DURATION  quiet period (default 24h; 30m, 2h, 7d; 0 for CI)\n"
+	    "  --force           promote anyway\n"
+	    "  --no-reload       write the file, do not load it\n" },
+	{ "complain", cmd_complain, "PROFILE [--no-reload]",
+	    "put a profile back into complain mode",
+	    "  --no-reload      write the file, do not load it\n" },
+	{ "rollback", cmd_rollback, "PROFILE [--to VERSION] [--no-reload]",
+	    "restore an earlier version of a profile",
+	    "  --to VERSION     the version to restore (see 'aalearn history');\n"
+	    "                   default: undo the last write\n"
+	    "  --no-reload      write the file, do not load it\n" },
+	{ "history", cmd_history, "PROFILE",
+	    "list the versions aalearn wrote",
+	    "Every version of the profile's files that aalearn wrote or replaced,\n"
+	    "newest first, with the reason.\n" },
+	{ "init", cmd_init, "NAME --container [--runtime docker|containerd|cri-o|podman] [--no-reload]",
+	    "write a new complain-mode profile for a container",
+	    "The runtime default profile's protections without its blanket allow\n"
+	    "rules, in complain mode, with aalearn's block ready; prints how to run\n"
+	    "a container under it.\n"
+	    "  --container      the profile confines a container\n"
+	    "  --runtime NAME   docker (default), containerd, cri-o or podman\n"
+	    "  --no-reload      write the file, do not load it\n" },
+	{ "import", cmd_import, "[--no-progress] FILE...|-",
+	    "learn from audit logs, once (CI)",
+	    "Runs the daemon's pipeline over audit.log, kern.log, journal or dmesg\n"
+	    "text (or standard input) into the store.\n"
+	    "  --no-progress    no progress bar, even on a terminal\n" },
+	{ "parse", cmd_parse, "[FILE|-] [--text]",
+	    "show how aalearn reads each AppArmor record",
+	    "One JSON object per AppArmor record; a summary on standard error.\n"
+	    "  --text           readable text instead of JSON\n" },
+	{ "check", cmd_check, "PROFILE [--baseline FILE]",
+	    "exit 1 when observations are not allowed by the profile",
+	    "For CI: lists the accesses in the store that the profile (or the\n"
+	    "baseline file) does not allow and exits 1; exits 0 when all are allowed.\n"
+	    "  --baseline FILE  check against this profile file instead\n" },
+	{ "export", cmd_export, "PROFILE [--format profile|json|k8s]",
+	    "the profile, the evidence, or a Kubernetes snippet",
+	    "  --format profile  the profile text (default)\n"
+	    "  --format json     the evidence as JSON\n"
+	    "  --format k8s      a ConfigMap and the securityContext snippet\n" },
+	{ NULL, NULL, NULL, NULL, NULL },
 };
 
 static void

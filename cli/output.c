@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -124,6 +125,9 @@ cli_open_store(struct cli *cli, int flags)
 	st = store_open(cli->db, flags, err, sizeof(err));
 	if (st == NULL) {
 		cli_error("%s", err);
+		if (!(flags & STORE_CREATE) && access(cli->db, F_OK) != 0)
+			cli_error("no store yet: start aalearnd, or learn from a log "
+			    "with 'aalearn import LOG', or name another with --db");
 		return NULL;
 	}
 	if (store_loose_permissions(st))
@@ -135,7 +139,10 @@ cli_open_store(struct cli *cli, int flags)
 void
 cli_usage(FILE *f, const struct cli_command *c)
 {
-	fprintf(f, "usage: aalearn %s %s\n\n%s\n", c->name, c->usage, c->summary);
+	fprintf(f, "usage: aalearn %s %s\n\n%s.\n\n%s", c->name, c->usage,
+	    c->summary, c->help);
+	fprintf(f, "\nGlobal options (--db, --profile-dir, --parser, --json) may stand\n"
+	    "before or after the command; see 'aalearn --help'.\n");
 }
 
 bool
