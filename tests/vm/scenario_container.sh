@@ -21,6 +21,31 @@ vm_check "the kernel's records for web come from the container's paths" \
     grep -q 'apparmor="ALLOWED" .*profile="web[^"]*" name="/srv/app/data/results.txt"' "$out/kernel.log"
 vm_check "aalearn show web succeeded" [ "$(r show_rc)" = 0 ]
 vm_check "the evidence names the container id $id" grep -q "$id" "$out/show.json"
+# One observation (an object whose own values hold the path) names both
+# the container's data file and the container's id.
+vm_check "the data file's observation is attributed to the container" \
+    python3 - "$out/show.json" "$id" <<'PY'
+import json, sys
+doc, cid = json.load(open(sys.argv[1])), sys.argv[2]
+def own(d):
+    out = []
+    for v in d.values():
+        if isinstance(v, str):
+            out.append(v)
+        elif isinstance(v, list):
+            out += [x for x in v if isinstance(x, str)]
+    return out
+def walk(x):
+    if isinstance(x, dict):
+        o = own(x)
+        if "/srv/app/data/results.txt" in o and cid in o:
+            return True
+        return any(walk(v) for v in x.values())
+    if isinstance(x, list):
+        return any(walk(v) for v in x)
+    return False
+sys.exit(0 if walk(doc) else "no observation of /srv/app/data/results.txt names container " + cid)
+PY
 vm_check "aalearn show web --container ID succeeded" [ "$(r show_ctr_rc)" = 0 ]
 vm_check "the container's own evidence includes its data file" grep -q '/srv/app/data/results.txt' "$out/show-ctr.json"
 vm_check "aalearn enforce --quiet 0 succeeded" [ "$(r enforce_rc)" = 0 ]
