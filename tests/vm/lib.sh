@@ -122,7 +122,8 @@ vm_apt_download()
 	# A clean machine may have no package lists yet.
 	if ! (cd "$dir" && apt-get download -q "$pkg" 2>/dev/null >/dev/null); then
 		apt-get update -qq >/dev/null 2>&1 || true
-		(cd "$dir" && apt-get download -q "$pkg" >/dev/null 2>&1) || return 1
+		(cd "$dir" && apt-get download -q "$pkg" 2>&1 >/dev/null | \
+		    grep -v 'unsandboxed' >&2; exit "${PIPESTATUS[0]}") || return 1
 	fi
 }
 
