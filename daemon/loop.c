@@ -28,6 +28,12 @@
 #define LOOP_DEDUP_MAX 65536		/* events remembered across sources */
 #define LOOP_POLL_MS 100		/* audit.log polling when idle */
 #define LOOP_STATS_MS 5000		/* sd_notify STATUS, kernel lost */
+#define LOOP_RANGES_MAX 8		/* netlink runs audit.log has not passed */
+
+/* Events [from, to] by (epoch, serial) that netlink counted in one run. */
+struct serial_range {
+	int64_t	 from_e, from_s, to_e, to_s;
+};
 
 struct loop_source {
 	struct loop *loop;
@@ -36,6 +42,7 @@ struct loop_source {
 	struct event *ev;
 	uint64_t lost_reported;
 	uint64_t dup_dropped;
+	int64_t	 new_e, new_s;		/* the newest stamp handed on */
 };
 
 struct loop {
@@ -55,6 +62,16 @@ struct loop {
 	struct event *sig_hup, *sig_term, *sig_int;
 	struct event *flush_timer, *stats_timer, *watchdog_timer;
 	uint64_t watchdog_usec;
+
+	/*
+	 * With netlink and audit.log together: what netlink counted in
+	 * earlier runs and audit.log has not read past yet (so that a restart
+	 * does not count those events again from audit.log), and this run's.
+	 */
+	struct serial_range ranges[LOOP_RANGES_MAX];
+	size_t	 nranges;
+	struct serial_range cur;
+	int	 have_cur;
 
 	int	 kernel_lost_ok;	/* AUDIT_GET answered once */
 	uint64_t kernel_lost_base;
@@ -87,18 +104,136 @@ loop_tv(int64_t ms)
 /* ------------------------------------------------------------------ sink */
 
 static int
+loop_stamp_cmp(int64_t e1, int64_t s1, int64_t e2, int64_t s2)
+{
+	/* The epoch orders boots (serials restart); serials order a boot. */
+	if (e1 != e2)
+		return e1 < e2 ? -1 : 1;
+	if (s1 != s2)
+		return s1 < s2 ? -1 : 1;
+	return 0;
+}
+
+static int
+loop_in_ranges(const struct loop *l, int64_t e, int64_t s)
+{
+	size_t i;
+
+	for (i = 0; i < l->nranges; i++)
+		if (loop_stamp_cmp(e, s, l->ranges[i].from_e,
+		    l->ranges[i].from_s) >= 0 && loop_stamp_cmp(e, s,
+		    l->ranges[i].to_e, l->ranges[i].to_s) <= 0)
+			return 1;
+	return 0;
+}
+
+static int
 loop_claim(struct loop_source *ls, const char *text, size_t len)
 {
+	struct loop *l = ls->loop;
+	enum source_type kind = source_kind(ls->src);
 	int64_t epoch, serial;
 	int ms;
 
-	if (ls->loop->dedup == NULL ||
+	if (l->dedup == NULL ||
 	    dedup_stamp(text, len, &epoch, &ms, &serial) < 0)
 		return 1;
-	if (dedup_claim(ls->loop->dedup, epoch, serial, ls->idx))
+	if (kind == SOURCE_NETLINK) {
+		if (!l->have_cur) {
+			l->cur.from_e = epoch;
+			l->cur.from_s = serial;
+			l->have_cur = 1;
+		}
+		if (loop_stamp_cmp(epoch, serial, l->cur.to_e,
+		    l->cur.to_s) > 0) {
+			l->cur.to_e = epoch;
+			l->cur.to_s = serial;
+		}
+	} else {
+		/* audit.log and kmsg replay from their checkpoints... */
+		if (loop_stamp_cmp(epoch, serial, ls->new_e, ls->new_s) > 0) {
+			ls->new_e = epoch;
+			ls->new_s = serial;
+		}
+		/* ...and must skip what netlink counted before a restart. */
+		if (loop_in_ranges(l, epoch, serial)) {
+			ls->dup_dropped++;
+			return 0;
+		}
+	}
+	if (dedup_claim(l->dedup, epoch, serial, ls->idx))
 		return 1;
 	ls->dup_dropped++;
 	return 0;
+}
+
+/*
+ * netlink's checkpoint: the runs whose events audit.log may still meet,
+ * "E:S-E:S;..." - committed with the observations it covers.
+ */
+static void
+loop_netlink_position(struct loop *l, char *buf, size_t len)
+{
+	size_t i, n = 0, keep = 0;
+	int64_t min_e = INT64_MAX, min_s = INT64_MAX;
+
+	buf[0] = '\0';
+	/*
+	 * Every replaying source read past a range: none can meet those
+	 * events again.
+	 */
+	for (i = 0; i < l->nsrc; i++)
+		if (source_kind(l->src[i].src) != SOURCE_NETLINK &&
+		    loop_stamp_cmp(l->src[i].new_e, l->src[i].new_s, min_e,
+		    min_s) < 0) {
+			min_e = l->src[i].new_e;
+			min_s = l->src[i].new_s;
+		}
+	for (i = 0; i < l->nranges; i++)
+		if (loop_stamp_cmp(l->ranges[i].to_e, l->ranges[i].to_s,
+		    min_e, min_s) >= 0)
+			l->ranges[keep++] = l->ranges[i];
+	l->nranges = keep;
+	for (i = 0; i <= l->nranges && n < len; i++) {
+		const struct serial_range *r;
+
+		if (i == l->nranges) {
+			if (!l->have_cur)
+				break;
+			r = &l->cur;
+		} else {
+			r = &l->ranges[i];
+		}
+		n += (size_t)snprintf(buf + n, len - n, "%s%" PRId64 ":%"
+		    PRId64 "-%" PRId64 ":%" PRId64, n > 0 ? ";" : "",
+		    r->from_e, r->from_s, r->to_e, r->to_s);
+	}
+	if (n >= len)
+		buf[0] = '\0';
+}
+
+static void
+loop_load_ranges(struct loop *l, const char *pos)
+{
+	const char *p = pos;
+
+	while (*p != '\0' && l->nranges < LOOP_RANGES_MAX - 1) {
+		struct serial_range r;
+		long long a, b, c, d;
+		int used = 0;
+
+		if (sscanf(p, "%lld:%lld-%lld:%lld%n", &a, &b, &c, &d,
+		    &used) != 4)
+			return;
+		r.from_e = a;
+		r.from_s = b;
+		r.to_e = c;
+		r.to_s = d;
+		l->ranges[l->nranges++] = r;
+		p += used;
+		if (*p == ';')
+			p++;
+	}
 }
 
 static void
@@ -134,10 +269,16 @@ static void
 loop_sink_batch(struct source *src, void *arg)
 {
 	struct loop_source *ls = arg;
-	char pos[512];
+	char pos[1024];
 
-	if (source_position(src, pos, sizeof(pos)) >= 0)
+	if (ls->loop->dedup != NULL && source_kind(src) == SOURCE_NETLINK) {
+		loop_netlink_position(ls->loop, pos, sizeof(pos));
+		if (pos[0] != '\0')
+			(void)pipeline_set_position(ls->loop->pipe, ls->idx,
+			    pos);
+	} else if (source_position(src, pos, sizeof(pos)) >= 0) {
 		(void)pipeline_set_position(ls->loop->pipe, ls->idx, pos);
+	}
 	if (pipeline_should_flush(ls->loop->pipe))
 		loop_flush(ls->loop);
 }
@@ -393,6 +534,8 @@ loop_add_source(struct loop *l, enum source_type kind, int quiet)
 	}
 	switch (kind) {
 	case SOURCE_NETLINK:
+		if (pos != NULL)
+			loop_load_ranges(l, pos);
 		r = source_netlink_new(&sink, l->cfg.netlink_rcvbuf, &ls->src);
 		break;
 	case SOURCE_AUDITLOG:
