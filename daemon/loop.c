@@ -215,25 +215,30 @@ loop_netlink_position(struct loop *l, char *buf, size_t len)
 static void
 loop_load_ranges(struct loop *l, const char *pos)
 {
+	struct serial_range all[64];
 	const char *p = pos;
+	size_t n = 0, from;
 
-	while (*p != '\0' && l->nranges < LOOP_RANGES_MAX - 1) {
-		struct serial_range r;
+	while (*p != '\0' && n < 64) {
 		long long a, b, c, d;
 		int used = 0;
 
 		if (sscanf(p, "%lld:%lld-%lld:%lld%n", &a, &b, &c, &d,
 		    &used) != 4)
-			return;
-		r.from_e = a;
-		r.from_s = b;
-		r.to_e = c;
-		r.to_s = d;
-		l->ranges[l->nranges++] = r;
+			break;
+		all[n].from_e = a;
+		all[n].from_s = b;
+		all[n].to_e = c;
+		all[n].to_s = d;
+		n++;
 		p += used;
 		if (*p == ';')
 			p++;
 	}
+	/* The newest runs matter most: audit.log reaches the old first. */
+	from = n > LOOP_RANGES_MAX - 1 ? n - (LOOP_RANGES_MAX - 1) : 0;
+	for (; from < n; from++)
+		l->ranges[l->nranges++] = all[from];
 }
 
 static void

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -290,6 +291,52 @@ dedup_bounded(void **state)
 	dedup_free(d);
 }
 
+/* Capture what log_*() writes to stderr, with or without the journal. */
+static void
+log_capture(int journal, char *out, size_t outlen)
+{
+	char path[] = "/tmp/test_daemon_log.XXXXXX", env[64];
+	struct stat st;
+	int fd = mkstemp(path), saved = dup(STDERR_FILENO);
+	ssize_t n;
+
+	assert_true(fd >= 0 && saved >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	dup2(fd, STDERR_FILENO);
+	if (journal) {
+		snprintf(env, sizeof(env), "%ju:%ju", (uintmax_t)st.st_dev,
+		    (uintmax_t)st.st_ino);
+		setenv("JOURNAL_STREAM", env, 1);
+	} else {
+		unsetenv("JOURNAL_STREAM");
+	}
+	log_init(LOG_LEVEL_INFO);
+	log_warn("disk %s", "full\nsecond line");
+	log_debug("not shown at info");
+	log_error("bad");
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	n = pread(fd, out, outlen - 1, 0);
+	out[n > 0 ? n : 0] = '\0';
+	close(fd);
+	unlink(path);
+	unsetenv("JOURNAL_STREAM");
+}
+
+static void
+log_prefixes(void **state)
+{
+	char out[512];
+
+	log_capture(1, out, sizeof(out));
+	/* journald reads the priority from "<N>"; one line per message. */
+	assert_string_equal(out, "<4>disk full?second line\n<3>bad\n");
+	log_capture(0, out, sizeof(out));
+	assert_string_equal(out, "aalearnd: warn: disk full?second line\n"
+	    "aalearnd: error: bad\n");
+}
+
 int
 main(void)
 {
@@ -303,6 +350,7 @@ main(void)
 		cmocka_unit_test(load_file),
 		cmocka_unit_test(shipped_config),
 		cmocka_unit_test(log_levels),
+		cmocka_unit_test(log_prefixes),
 		cmocka_unit_test(stamps),
 		cmocka_unit_test(dedup_owner),
 		cmocka_unit_test(dedup_bounded),
