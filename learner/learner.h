@@ -537,11 +537,14 @@ bool aare_is_literal(const struct aare *);
 
 /*
  * Turn a concrete name into AARE text that matches exactly that name and
- * nothing else, quoted when it holds a space (so it can stand as one token
- * of a rule).  Writes into buf (NUL-terminated); returns the length, or
- * -EINVAL with *ret_reason set when no rule can name it exactly (empty,
- * control bytes such as newline, invalid UTF-8, see rule.c), -ENOSPC when buf
- * is too small.
+ * nothing else, as one token of a rule: quoted when it holds any byte other
+ * than [A-Za-z0-9/._+:~%@-]; * ? [ ] { } ^ and the '@' of "@{" get a
+ * backslash; a backslash, a quote, control bytes (newline...) and the
+ * bytes of invalid UTF-8 are written as \ooo octal escapes (the profile
+ * stays one line of valid UTF-8; apparmor_parser 3.0.8 reads each as that
+ * literal byte, checked with -D rule-exprs in test_rule.c).  Writes into
+ * buf (NUL-terminated); returns the length, -EINVAL (+ reason) for an
+ * empty name, -ENOSPC when buf is too small (4x the name + 3 always fits).
  */
 int rule_quote_name(const char *name, char *buf, size_t len,
     const char **ret_reason);
@@ -564,8 +567,11 @@ int rule_quote_name(const char *name, char *buf, size_t len,
  * ',': "/path rw,", "owner /path w,", "capability net_bind_service,",
  * "network inet stream,", "signal (receive) set=(term) peer=unconfined,".
  * Every name taken from the access is escaped as rule_quote_name() does;
- * with RULE_PATTERN, f[0] is written as given (checked with aare_compile and
- * quoted if it holds a space).  Returns the length, -EINVAL (+ reason) when
+ * file paths must be absolute and free of "//" (the parser folds it).  With
+ * RULE_PATTERN, f[0] is written as given: quoted if it holds a blank, comma
+ * or '#', refused when it holds a quote, a control byte or a final
+ * backslash, and, when it uses no variable, compiled with
+ * aare_compile_path() first.  Returns the length, -EINVAL (+ reason) when
  * the access cannot be written as an exact rule, -EOPNOTSUPP when only the
  * newer syntax can say it, -ENOSPC.  Owner: file and exec rules get the
  * `owner` qualifier unless MASK_NOT_OWNER is set.  A link with a target
