@@ -68,6 +68,9 @@ struct file_source {
 
 	struct file_open queue[FILE_QUEUE_MAX];
 	size_t	 nqueue;
+	/* Rotated files read to their end: never queued again. */
+	struct file_id done[8];
+	size_t	 ndone;
 
 	char	*buf;		/* bytes read after off: a partial line */
 	size_t	 buflen;
@@ -253,7 +256,16 @@ file_queue_from(struct file_source *fs, struct file_entry *ent, size_t n,
 
 	for (i = from; i < n && fs->nqueue < FILE_QUEUE_MAX; i++) {
 		struct file_open *q = &fs->queue[fs->nqueue];
-		int fd = file_openat_entry(fs, &ent[i]);
+		size_t k;
+		int fd;
+
+		for (k = 0; k < fs->ndone && k < 8; k++)
+			if (fs->done[k].ino == ent[i].id.ino &&
+			    fs->done[k].dev == ent[i].id.dev && !ent[i].live)
+				break;
+		if (k < fs->ndone && k < 8)
+			continue;
+		fd = file_openat_entry(fs, &ent[i]);
 
 		if (fd < 0) {
 			log_warn("%s: %s/%s: %s", fs->base.name, fs->dir,
@@ -280,6 +292,14 @@ file_queue_from(struct file_source *fs, struct file_entry *ent, size_t n,
 		}
 		fs->nqueue++;
 	}
+}
+
+/* The current file, rotated away, was read to its end. */
+static void
+file_done(struct file_source *fs)
+{
+	fs->done[fs->ndone % 8] = fs->id;
+	fs->ndone++;
 }
 
 static void
@@ -589,6 +609,7 @@ file_read(struct source *src)
 		if (!fs->live) {
 			/* A rotated file: nobody writes it any more. */
 			file_finish(fs);
+			file_done(fs);
 			file_close_current(fs);
 			continue;
 		}
@@ -631,6 +652,7 @@ file_read(struct source *src)
 		log_debug("%s: rotated (inode %ju)", src->name,
 		    (uintmax_t)fs->id.ino);
 		fs->live = 0;
+		file_done(fs);
 		file_close_current(fs);
 	}
 	return total;

@@ -333,6 +333,38 @@ late_writer(void **state)
 	source_free(s);
 }
 
+/*
+ * The new log stays empty past the grace period while the old one got late
+ * lines: after switching, the first lines of the new log must not make the
+ * old one look like a fresh copy to read again.
+ */
+static void
+late_writer_empty_new_log(void **state)
+{
+	struct fixture *f = *state;
+	struct source *s = open_src(f, NULL, 1);
+	char old[160];
+
+	append(f, 1, 1);
+	source_read(s);
+	expect(f, 1, 1);
+	rotate_rename(f, 5);
+	append_raw(f->log, "");
+	snprintf(old, sizeof(old), "%s.1", f->log);
+	usleep(20000);
+	append_to(old, 2, 3);
+	source_read(s);
+	expect(f, 2, 3);
+	usleep(2100 * 1000);	/* the grace period: switch to the empty log */
+	source_read(s);
+	expect_none(f);
+	usleep(20000);
+	append(f, 4, 5);
+	source_read(s);
+	expect(f, 4, 5);
+	source_free(s);
+}
+
 static void
 copy_truncate_live(void **state)
 {
@@ -715,6 +747,7 @@ main(void)
 		T(rename_rotation),
 		T(double_rotation),
 		T(late_writer),
+		T(late_writer_empty_new_log),
 		T(copy_truncate_live),
 		T(copy_truncate_regrown),
 		T(resume_same_file),
