@@ -203,6 +203,13 @@ void dedup_free(struct dedup *);
  * the same owner), 0 when another owner saw it first.
  */
 int dedup_claim(struct dedup *, int64_t epoch, int64_t serial, int owner);
+/* The owner of a remembered event, or -ENOENT. */
+int dedup_owner(const struct dedup *, int64_t epoch, int64_t serial);
+/*
+ * 1 when the event is not newer than the newest one forgotten to keep the
+ * set bounded: the set cannot tell any more who saw it.
+ */
+int dedup_forgotten(const struct dedup *, int64_t epoch, int64_t serial);
 /* Finds "audit(<epoch>.<ms>:<serial>)" in a line; 0 or -ENOENT. */
 int dedup_stamp(const char *line, size_t len, int64_t *ret_epoch,
     int *ret_msec, int64_t *ret_serial);

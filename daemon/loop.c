@@ -160,6 +160,17 @@ loop_claim(struct loop_source *ls, const char *text, size_t len)
 			ls->dup_dropped++;
 			return 0;
 		}
+		/*
+		 * Lagging by more than the set remembers: an event after
+		 * netlink's first one, forgotten since, was netlink's.
+		 */
+		if (l->have_cur && loop_stamp_cmp(epoch, serial, l->cur.from_e,
+		    l->cur.from_s) >= 0 &&
+		    dedup_owner(l->dedup, epoch, serial) < 0 &&
+		    dedup_forgotten(l->dedup, epoch, serial)) {
+			ls->dup_dropped++;
+			return 0;
+		}
 	}
 	if (dedup_claim(l->dedup, epoch, serial, ls->idx))
 		return 1;

@@ -129,6 +129,8 @@ struct dedup {
 	size_t	 count;
 	struct dedup_entry *ring;	/* insertion order, capacity slots */
 	size_t	 ring_head;
+	int	 evicted;		/* the newest forgotten stamp: */
+	int64_t	 evicted_epoch, evicted_serial;
 };
 
 struct dedup *
@@ -220,6 +222,13 @@ dedup_claim(struct dedup *d, int64_t epoch, int64_t serial, int owner)
 		return d->table[i].owner == owner;
 	if (d->count == d->capacity) {
 		old = &d->ring[d->ring_head];
+		if (!d->evicted || old->epoch > d->evicted_epoch ||
+		    (old->epoch == d->evicted_epoch &&
+		    old->serial > d->evicted_serial)) {
+			d->evicted_epoch = old->epoch;
+			d->evicted_serial = old->serial;
+			d->evicted = 1;
+		}
 		dedup_remove(d, old->epoch, old->serial);
 		i = dedup_find(d, epoch, serial);
 	}
@@ -231,6 +240,23 @@ dedup_claim(struct dedup *d, int64_t epoch, int64_t serial, int owner)
 	d->ring[d->ring_head] = d->table[i];
 	d->ring_head = (d->ring_head + 1) % d->capacity;
 	return 1;
+}
+
+int
+dedup_owner(const struct dedup *d, int64_t epoch, int64_t serial)
+{
+	size_t i = dedup_find(d, epoch, serial);
+
+	return d->table[i].used ? d->table[i].owner : -ENOENT;
+}
+
+int
+dedup_forgotten(const struct dedup *d, int64_t epoch, int64_t serial)
+{
+	if (!d->evicted)
+		return 0;
+	return epoch < d->evicted_epoch || (epoch == d->evicted_epoch &&
+	    serial <= d->evicted_serial);
 }
 
 static int

@@ -258,11 +258,12 @@ stamps(void **state)
 }
 
 static void
-dedup_owner(void **state)
+dedup_owners(void **state)
 {
 	struct dedup *d = dedup_new(4);
 
 	assert_non_null(d);
+	assert_int_equal(dedup_forgotten(d, 100, 1), 0);
 	assert_int_equal(dedup_claim(d, 100, 1, 0), 1);
 	assert_int_equal(dedup_claim(d, 100, 1, 0), 1);	/* same owner */
 	assert_int_equal(dedup_claim(d, 100, 1, 1), 0);	/* other owner */
@@ -285,7 +286,13 @@ dedup_bounded(void **state)
 	/* The last 1000 are remembered with their owner... */
 	for (i = 99000; i < 100000; i++)
 		assert_int_equal(dedup_claim(d, 7, i, (int)((i + 1) % 2)), 0);
-	/* ...and an old one is not any more. */
+	/* ...and an old one is not any more, but known to be forgotten. */
+	assert_int_equal(dedup_owner(d, 7, 5), -ENOENT);
+	assert_int_equal(dedup_forgotten(d, 7, 5), 1);
+	assert_int_equal(dedup_forgotten(d, 7, 98999), 1);
+	assert_int_equal(dedup_forgotten(d, 7, 99000), 0);
+	assert_int_equal(dedup_forgotten(d, 8, 1), 0);
+	assert_int_equal(dedup_owner(d, 7, 99001), 1);
 	assert_int_equal(dedup_claim(d, 7, 5, 0), 1);
 	assert_int_equal(dedup_claim(d, 7, 5, 1), 0);
 	dedup_free(d);
@@ -352,7 +359,7 @@ main(void)
 		cmocka_unit_test(log_levels),
 		cmocka_unit_test(log_prefixes),
 		cmocka_unit_test(stamps),
-		cmocka_unit_test(dedup_owner),
+		cmocka_unit_test(dedup_owners),
 		cmocka_unit_test(dedup_bounded),
 	};
 
