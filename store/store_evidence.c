@@ -11,42 +11,137 @@
 
 /* --------------------------------------------------------------- profiles */
 
-/* The profile's row id, made when missing.  Inside a write transaction. */
+/* Write one profile's pending counters. */
+static int
+flush_entry(struct store *st, struct cache_entry *e)
+{
+	sqlite3_stmt *s;
+	int r = 0;
+
+	if (!e->dirty || e->tx_gen != st->tx_gen)
+		return 0;
+	s = store_stmt(st, S_PROFILE_FLUSH, &r);
+	if (s == NULL)
+		return r;
+	sqlite3_bind_int64(s, 1, e->id);
+	sqlite3_bind_int64(s, 2, (int64_t)e->pending_obs);
+	sqlite3_bind_int64(s, 3, (int64_t)e->pending_overflow);
+	sqlite3_bind_int64(s, 4, e->pending_last_new_ms);
+	r = stmt_exec(s);
+	if (r < 0)
+		return r;
+	e->pending_obs = 0;
+	e->pending_overflow = 0;
+	e->pending_last_new_ms = 0;
+	e->dirty = 0;
+	return 0;
+}
+
 int
-store_profile_id(struct store *st, const char *name, int64_t *ret_id)
+store_flush_profiles(struct store *st)
+{
+	int i, r;
+
+	if (!st->in_tx || sqlite3_get_autocommit(st->db))
+		return 0;
+	for (i = 0; i < CACHE_SLOTS; i++) {
+		r = flush_entry(st, &st->profiles[i]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The profile's row count, read once per transaction. */
+static int
+load_count(struct store *st, struct cache_entry *e)
+{
+	sqlite3_stmt *s;
+	int r = 0, rc;
+
+	if (e->tx_gen == st->tx_gen)
+		return 0;
+	s = store_stmt(st, S_PROFILE_COUNT, &r);
+	if (s == NULL)
+		return r;
+	sqlite3_bind_int64(s, 1, e->id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		e->obs = (uint64_t)sqlite3_column_int64(s, 0);
+	stmt_done(s);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? -EIO : errno_from_sqlite(rc);
+	e->tx_gen = st->tx_gen;
+	e->pending_obs = e->pending_overflow = 0;
+	e->pending_last_new_ms = 0;
+	e->dirty = 0;
+	return 0;
+}
+
+int
+store_profile_entry(struct store *st, const char *name,
+    struct cache_entry **ret)
 {
 	struct cache_entry *e;
 	sqlite3_stmt *s;
 	size_t len = strlen(name);
+	int64_t id;
+	uint64_t obs = 0;
 	int r = 0, rc;
 
 	if ((e = store_cache_find(st->profiles, name, len)) != NULL) {
-		*ret_id = e->id;
+		r = load_count(st, e);
+		if (r < 0)
+			return r;
+		*ret = e;
 		return 0;
 	}
+	/* The slot's profile is forgotten: its counters go to its row now. */
+	r = flush_entry(st, store_cache_slot(st->profiles, name, len));
+	if (r < 0)
+		return r;
 	s = store_stmt(st, S_PROFILE_ID, &r);
 	if (s == NULL)
 		return r;
 	bind_str(s, 1, name);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
-		*ret_id = sqlite3_column_int64(s, 0);
-		stmt_done(s);
-		store_cache_put(st->profiles, name, len, *ret_id);
-		return 0;
+		id = sqlite3_column_int64(s, 0);
+		obs = (uint64_t)sqlite3_column_int64(s, 1);
 	}
 	stmt_done(s);
-	if (rc != SQLITE_DONE)
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return errno_from_sqlite(rc);
-	s = store_stmt(st, S_PROFILE_INSERT, &r);
-	if (s == NULL)
-		return r;
-	bind_str(s, 1, name);
-	r = stmt_exec(s);
+	if (rc == SQLITE_DONE) {
+		s = store_stmt(st, S_PROFILE_INSERT, &r);
+		if (s == NULL)
+			return r;
+		bind_str(s, 1, name);
+		r = stmt_exec(s);
+		if (r < 0)
+			return r;
+		id = sqlite3_last_insert_rowid(st->db);
+	}
+	e = store_cache_put(st->profiles, name, len, id);
+	if (e == NULL)
+		return -ENOMEM;
+	e->obs = obs;
+	e->tx_gen = st->tx_gen;
+	*ret = e;
+	return 0;
+}
+
+/* The profile's row id, made when missing.  Inside a write transaction. */
+int
+store_profile_id(struct store *st, const char *name, int64_t *ret_id)
+{
+	struct cache_entry *e;
+	int r;
+
+	r = store_profile_entry(st, name, &e);
 	if (r < 0)
 		return r;
-	*ret_id = sqlite3_last_insert_rowid(st->db);
-	store_cache_put(st->profiles, name, len, *ret_id);
+	*ret_id = e->id;
 	return 0;
 }
 
@@ -103,6 +198,10 @@ store_list_profiles(struct store *st, store_profile_cb cb, void *arg)
 	sqlite3_stmt *s;
 	int rc, r = 0, n = 0;
 
+	/* Inside a batch, the counters it holds back count too. */
+	r = store_flush_profiles(st);
+	if (r < 0)
+		return r;
 	s = store_stmt(st, S_PROFILE_LIST, &r);
 	if (s == NULL)
 		return r;
@@ -300,60 +399,90 @@ count_container(struct store *st, int64_t pid, int64_t cid, int known)
 	return stmt_exec(s);
 }
 
+/* Add o's counts to its stored row: 1 when there was one, 0 when none. */
 static int
-put_observation(struct store *st, const struct observation *o)
+update_observation(struct store *st, int64_t pid, int64_t cid,
+    const struct observation *o)
 {
 	sqlite3_stmt *s;
-	int64_t pid = 0, cid = 0;
-	int r = 0, have_container = 0;
+	int r = 0;
 
-	r = store_profile_id(st, o->profile, &pid);
-	if (r < 0)
-		return r;
-	r = container_id(st, o, 0, &cid);
-	if (r < 0 && r != -ENOENT)
-		return r;
-	if (r == 0) {
-		/* Most puts are of keys already known: try the update first. */
-		s = store_stmt(st, S_OBS_UPDATE, &r);
-		if (s == NULL)
-			return r;
-		bind_obs_key(s, pid, cid, o);
-		r = stmt_exec(s);
-		if (r < 0)
-			return r;
-		if (sqlite3_changes(st->db) > 0)
-			return 0;
-		have_container = 1;
-	}
-
-	/* A new distinct key: counted unless the profile is at its cap. */
-	s = store_stmt(st, S_PROFILE_NEW_OBS, &r);
+	s = store_stmt(st, S_OBS_UPDATE, &r);
 	if (s == NULL)
 		return r;
-	sqlite3_bind_int64(s, 1, pid);
-	sqlite3_bind_int64(s, 2, o->first_ms);
-	sqlite3_bind_int64(s, 3, st->cap > INT64_MAX ? INT64_MAX :
-	    (int64_t)st->cap);
+	bind_obs_key(s, pid, cid, o);
 	r = stmt_exec(s);
 	if (r < 0)
 		return r;
-	if (sqlite3_changes(st->db) == 0) {
-		s = store_stmt(st, S_PROFILE_OVERFLOW, &r);
-		if (s == NULL)
-			return r;
-		sqlite3_bind_int64(s, 1, pid);
-		sqlite3_bind_int64(s, 2, 1);
-		r = stmt_exec(s);
-		return r < 0 ? r : 1;
+	return sqlite3_changes(st->db) > 0;
+}
+
+/* Recent puts were of new keys (up), or of known ones (down). */
+static void
+streak(struct store *st, int was_new)
+{
+	if (was_new && st->new_streak < 8)
+		st->new_streak++;
+	else if (!was_new && st->new_streak > -8)
+		st->new_streak--;
+}
+
+static int
+put_observation(struct store *st, const struct observation *o)
+{
+	struct cache_entry *pe;
+	sqlite3_stmt *s;
+	int64_t pid, cid = 0;
+	int r = 0, known_container = 0, tried_update = 0;
+
+	r = store_profile_entry(st, o->profile, &pe);
+	if (r < 0)
+		return r;
+	pid = pe->id;
+	r = container_id(st, o, 0, &cid);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	known_container = r == 0;
+	/*
+	 * A key of a container not stored yet is new.  Else guess from the
+	 * puts before this one which statement finds out first: on a fresh
+	 * store (an import) nearly every key is new and the INSERT alone does
+	 * the work; on a warm one (the daemon) nearly every key is known and
+	 * the UPDATE alone does.
+	 */
+	if (known_container && (st->new_streak < 0 || pe->obs >= st->cap)) {
+		r = update_observation(st, pid, cid, o);
+		if (r != 0) {
+			if (r > 0)
+				streak(st, 0);
+			return r < 0 ? r : 0;
+		}
+		tried_update = 1;
 	}
-	if (!have_container) {
+
+	/* A new distinct key (or perhaps one): dropped at the profile's cap. */
+	if (pe->obs >= st->cap) {
+		if (known_container && !tried_update) {
+			r = update_observation(st, pid, cid, o);
+			if (r != 0)
+				return r < 0 ? r : 0;
+		}
+		pe->pending_overflow++;
+		pe->dirty = 1;
+		return 1;
+	}
+	if (!known_container) {
 		r = container_id(st, o, 1, &cid);
 		if (r < 0)
 			return r;
 	}
 	if (o->container.id != NULL && *o->container.id != '\0') {
-		r = count_container(st, pid, cid, have_container);
+		/*
+		 * Before the insert, which would find itself.  Should the key
+		 * exist after all, it counted the container already and this
+		 * finds it too.
+		 */
+		r = count_container(st, pid, cid, known_container);
 		if (r < 0)
 			return r;
 	}
@@ -366,7 +495,24 @@ put_observation(struct store *st, const struct observation *o)
 	sqlite3_bind_int64(s, 16, o->sample_pid);
 	bind_str_or_null(s, 17, o->sample_comm);
 	bind_str_or_null(s, 18, o->sample_exe);
-	return stmt_exec(s);
+	r = stmt_exec(s);
+	if (r < 0)
+		return r;
+	if (sqlite3_changes(st->db) == 0) {
+		/* ON CONFLICT DO NOTHING: the key was stored. */
+		streak(st, 0);
+		r = update_observation(st, pid, cid, o);
+		if (r < 0)
+			return r;
+		return r > 0 ? 0 : -EIO;
+	}
+	streak(st, 1);
+	pe->obs++;
+	pe->pending_obs++;
+	if (o->first_ms > pe->pending_last_new_ms)
+		pe->pending_last_new_ms = o->first_ms;
+	pe->dirty = 1;
+	return 0;
 }
 
 int

@@ -24,7 +24,8 @@ enum stmt_id {
 	S_PROFILE_ID,
 	S_PROFILE_INSERT,
 	S_PROFILE_SET,
-	S_PROFILE_NEW_OBS,
+	S_PROFILE_COUNT,
+	S_PROFILE_FLUSH,
 	S_PROFILE_OVERFLOW,
 	S_PROFILE_LIST,
 	S_PROFILE_HAS_CONTAINER,
@@ -69,6 +70,20 @@ struct cache_entry {
 	int64_t	 id;
 	int64_t	 first_ms, last_ms;	/* containers: the range stored */
 	int	 has_pod;
+	/*
+	 * Profiles: the counters of the transaction numbered tx_gen, kept
+	 * here rather than written per observation (one UPDATE of the
+	 * profile's row per new observation was a third of a put).  obs is
+	 * the row's count plus what this transaction added; the pending_*
+	 * deltas are written by store_flush_profiles() before COMMIT, or
+	 * when the entry is evicted.  Only the writer holding the write lock
+	 * changes the row, so obs stays exact for the whole transaction.
+	 */
+	uint64_t tx_gen;
+	uint64_t obs;
+	uint64_t pending_obs, pending_overflow;
+	int64_t	 pending_last_new_ms;
+	int	 dirty;
 };
 
 struct store {
@@ -78,6 +93,12 @@ struct store {
 	sqlite3_stmt *stmt[S_COUNT];
 	int	 readonly;
 	int	 in_tx;
+	uint64_t tx_gen;	/* numbers write transactions, from 1 */
+	/*
+	 * > 0 while recent puts were mostly of new keys (try the INSERT
+	 * first), < 0 while mostly of known ones (try the UPDATE first).
+	 */
+	int	 new_streak;
 	int	 loose;
 	uint64_t cap;
 	char	 host_id[64];
@@ -93,8 +114,19 @@ struct cache_entry *store_cache_find(struct cache_entry *, const char *key,
     size_t len);
 struct cache_entry *store_cache_put(struct cache_entry *, const char *key,
     size_t len, int64_t id);
+/* The slot key would take (to flush what it holds before store_cache_put). */
+struct cache_entry *store_cache_slot(struct cache_entry *, const char *key,
+    size_t len);
 /* The profile's row id, made when missing.  Inside a write transaction. */
 int store_profile_id(struct store *, const char *name, int64_t *ret_id);
+/*
+ * The profile's cache entry, its row made when missing and its counters
+ * (obs) loaded for the current transaction.  Inside a write transaction.
+ */
+int store_profile_entry(struct store *, const char *name,
+    struct cache_entry **ret);
+/* Write the profiles' pending counters (before COMMIT, before a listing). */
+int store_flush_profiles(struct store *);
 
 static inline int
 errno_from_sqlite(int rc)
