@@ -43,6 +43,7 @@ struct loop_source {
 	uint64_t lost_reported;
 	uint64_t dup_dropped;
 	int64_t	 new_e, new_s;		/* the newest stamp handed on */
+	int	 last_err;		/* logged once until it changes */
 };
 
 struct loop {
@@ -345,8 +346,12 @@ loop_read_cb(evutil_socket_t fd, short what, void *arg)
 	struct loop_source *ls = arg;
 	int r = source_read(ls->src);
 
-	if (r < 0)
-		log_error("%s: read: %s", source_name(ls->src), strerror(-r));
+	/* A descriptor that keeps failing would spin the loop: stop it. */
+	if (r < 0) {
+		log_error("%s: read: %s; this source stops",
+		    source_name(ls->src), strerror(-r));
+		event_del(ls->ev);
+	}
 }
 
 static void
@@ -356,8 +361,9 @@ loop_poll_cb(evutil_socket_t fd, short what, void *arg)
 	struct timeval tv;
 	int r = source_read(ls->src);
 
-	if (r < 0)
+	if (r < 0 && r != ls->last_err)
 		log_warn("%s: %s", source_name(ls->src), strerror(-r));
+	ls->last_err = r < 0 ? r : 0;
 	/* While lines keep coming, come back at once. */
 	tv = loop_tv(r > 0 ? 0 : LOOP_POLL_MS);
 	evtimer_add(ls->ev, &tv);

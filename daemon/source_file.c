@@ -68,6 +68,7 @@ struct file_source {
 
 	struct file_open queue[FILE_QUEUE_MAX];
 	size_t	 nqueue;
+	int	 open_err;	/* the last open failure, logged once */
 	/* Rotated files read to their end: never queued again. */
 	struct file_id done[8];
 	size_t	 ndone;
@@ -268,10 +269,13 @@ file_queue_from(struct file_source *fs, struct file_entry *ent, size_t n,
 		fd = file_openat_entry(fs, &ent[i]);
 
 		if (fd < 0) {
-			log_warn("%s: %s/%s: %s", fs->base.name, fs->dir,
-			    ent[i].name, strerror(-fd));
+			if (fd != fs->open_err)
+				log_warn("%s: %s/%s: %s", fs->base.name,
+				    fs->dir, ent[i].name, strerror(-fd));
+			fs->open_err = fd;
 			continue;
 		}
+		fs->open_err = 0;
 		q->fd = fd;
 		q->id = ent[i].id;
 		q->off = i == from ? off0 : 0;
