@@ -724,6 +724,12 @@ bool policy_allows(const struct policy *, const struct access *a);
 /* True when an explicit deny rule refuses (part of) a: no allow can help. */
 bool policy_denies(const struct policy *, const struct access *a);
 /*
+ * The three answers above in one pass over the rules (each of them is one
+ * pass): *ret_allows, *ret_denies, *ret_allowed.
+ */
+void policy_check(const struct policy *, const struct access *a,
+    bool *ret_allows, bool *ret_denies, uint64_t *ret_allowed);
+/*
  * The allow rules of the policy that allow none of acc[0..n): what the
  * policy grants beyond that evidence.  *ret_texts: NULL-terminated, at most
  * max texts (free with profile_strv_free); *ret_total: how many there are;

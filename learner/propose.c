@@ -379,6 +379,8 @@ step_allowed(struct ctx *c)
 	for (size_t i = 0; i < c->nobs && !c->pl.err; i++) {
 		const struct access *a = &c->obs[i].access;
 		struct proposal *p;
+		bool allows, denies;
+		uint64_t have;
 
 		if (a->cls == ACCESS_NONE || a->cls >= ACCESS_NCLASSES) {
 			c->done[i] = true;
@@ -392,13 +394,14 @@ step_allowed(struct ctx *c)
 		}
 		if (c->pol == NULL)
 			continue;
-		if (policy_allows(c->pol, a)) {
+		/* One pass over the rules answers all three questions. */
+		policy_check(c->pol, a, &allows, &denies, &have);
+		if (allows) {
 			c->done[i] = true;
 			continue;
 		}
-		if (!policy_denies(c->pol, a)) {
+		if (!denies) {
 			/* Only what is missing: r allowed, rw asked -> w. */
-			uint64_t have = policy_allowed(c->pol, a);
 			uint64_t perms = a->mask & MASK_PERMS & ~have;
 
 			if ((a->mask & MASK_PERMS) != 0 && perms != 0)
