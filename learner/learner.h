@@ -464,9 +464,12 @@ int join_collect(struct join *j, struct aggregate *a, join_attribute_cb cb,
 /*
  * AppArmor's globbing (AARE, apparmor.d(5)) as a matcher: compile once,
  * match many.
- *   *        any run of bytes without '/'; right after a '/' it must match
- *            at least one byte ("/tmp/" + star does not match "/tmp/")
- *   **       any run of bytes, '/' included; same one-byte rule after '/'
+ *   *        any run of bytes without '/'; when the star run directly
+ *            follows a '/' and is followed by '/' or the end of the
+ *            pattern, it must match at least one byte ("/tmp/" + star does
+ *            not match "/tmp/"; in "{a/STAR,b}" the star is followed by ','
+ *            and may match nothing, as apparmor_parser has it)
+ *   **       any run of bytes, '/' included; the same one-byte rule
  *   ?        one byte, not '/'
  *   [abc] [a-z] [^abc]   one byte from (not from) the set; "[^a]" does
  *            match '/'; "[z-a]" is "[a-z]"; '*' or '?' inside [] and a
@@ -516,10 +519,12 @@ struct aare;
 int aare_compile(const char *pattern, size_t len, const struct aare_vars *vars,
     struct aare **ret, const char **ret_error);
 /*
- * The same for the path of a file rule: after variable expansion, runs of
- * '/' fold into one (a leading "//" followed by a name stays), as
- * apparmor_parser does for file rules, so "@{HOME}/.ssh" with HOME=/root/
- * matches "/root/.ssh".  Not for labels ("p//hat") or D-Bus names.
+ * The same for the path of a file rule, as apparmor_parser reads one: a
+ * variable's values lose their leading '/'s after a '/' and their trailing
+ * '/'s before one ("@{HOME}/.ssh" with HOME=/root/ is "/root/.ssh", and
+ * "/x/@{H}/y" with H="/a/ /b/" is "/x/{a,b}/y"), then runs of '/' fold
+ * into one (a leading "//" followed by a name stays).  Not for labels
+ * ("p//hat") or D-Bus names.
  */
 int aare_compile_path(const char *pattern, size_t len,
     const struct aare_vars *vars, struct aare **ret, const char **ret_error);
