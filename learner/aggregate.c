@@ -639,7 +639,9 @@ aggregate_foreach(const struct aggregate *a, aggregate_cb cb, void *arg)
 			p += strlen(p) + 1;
 		}
 		memset(&o, 0, sizeof(o));
-		o.profile = s[K_PROFILE];
+		/* The interned copy: one pointer per profile, so that a
+		 * consumer sorting by profile compares pointers first. */
+		o.profile = a->profiles[e->profile].name;
 		o.label = s[K_LABEL];
 		o.container.runtime = s[K_RUNTIME];
 		o.container.id = s[K_ID];

@@ -942,6 +942,25 @@ store_set_cap(struct store *st, uint64_t per_profile)
 	st->cap = per_profile;
 }
 
+int
+store_set_bulk(struct store *st, int on)
+{
+	if (st->readonly)
+		return -EROFS;
+	if (st->in_tx)
+		return -EINVAL;		/* SQLite ignores it inside one */
+	/*
+	 * In WAL mode NORMAL still writes each commit to the -wal in order
+	 * and syncs the -wal before a checkpoint copies it into the
+	 * database, so a power loss rolls back whole transactions only,
+	 * newest first: a batch and its source checkpoint or statistics
+	 * (one transaction) stay or go together.  What is given up is that
+	 * a commit returned means it survives a power loss.
+	 */
+	return exec_sql(st, on ? "PRAGMA synchronous = NORMAL" :
+	    "PRAGMA synchronous = FULL");
+}
+
 const char *
 store_host_id(const struct store *st)
 {

@@ -66,6 +66,15 @@ void store_set_cap(struct store *, uint64_t per_profile);
  * database ("" on a read-only store whose identity was deleted).
  */
 const char *store_host_id(const struct store *);
+/*
+ * Bulk loading (aalearn import): commits stop waiting for the disk
+ * (PRAGMA synchronous = NORMAL; the -wal is synced at each checkpoint
+ * instead).  Each batch stays atomic with what it says about its source -
+ * after a power loss the store holds a prefix of the batches, each whole -
+ * but the last batches committed before the loss may be gone.  Off by
+ * default: the daemon's netlink records cannot be read twice.  0 or -errno.
+ */
+int store_set_bulk(struct store *, int on);
 /* SQLite's message for the last failed call on this store (for logs). */
 const char *store_errmsg(const struct store *);
 /* 0 when PRAGMA integrity_check and foreign_key_check find nothing wrong. */
