@@ -485,7 +485,7 @@ int join_collect(struct join *j, struct aggregate *a, join_attribute_cb cb,
  * tests/unit/test_aare.c checks these answers against the DFA that
  * apparmor_parser itself builds (-D dfa-states) for hundreds of patterns.
  */
-#define AARE_MAX_PATTERN	8192	/* bytes of one pattern */
+#define AARE_MAX_PATTERN	32768	/* bytes; an escaped PATH_MAX name fits */
 #define AARE_MAX_NODES		65536	/* after variable expansion */
 #define AARE_MAX_DEPTH		32	/* nesting of {} and variables */
 #define AARE_MAX_VARS		1024	/* variables in one set */

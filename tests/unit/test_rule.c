@@ -31,6 +31,7 @@ static const char *const sensitive[] = {
 };
 
 static char long_name[4096 + 8];
+static char long_ctl[4096];	/* 4 KiB of control bytes: \001 each */
 
 static const char *hostile[] = {
 	"/tmp/a b",
@@ -73,6 +74,7 @@ static const char *hostile[] = {
 	"/tmp/x\n/** rwx,\n/y",
 	"/tmp/ends-with-slash/",
 	long_name,
+	long_ctl,
 };
 
 static const char *const bad_paths[] = {
@@ -413,6 +415,9 @@ setup_long(void)
 	long_name[100] = ' ';
 	long_name[2000] = '*';
 	long_name[4096] = '\0';
+	memcpy(long_ctl, "/tmp/", 5);
+	memset(long_ctl + 5, '\001', sizeof(long_ctl) - 6);
+	long_ctl[sizeof(long_ctl) - 1] = '\0';
 }
 
 static struct access
