@@ -389,7 +389,6 @@ struct aare_frag {
 struct aare_parse {
 	struct aare	*a;
 	const char	*p, *end;
-	const char	*text;		/* whole expanded text */
 	int		 last_slash;	/* the last atom was a literal '/' */
 	const char	*error;
 };
@@ -897,7 +896,7 @@ aare_compile_common(const char *pattern, size_t len,
 	}
 	a->literal = true;
 	ps.a = a;
-	ps.p = ps.text = text.p;
+	ps.p = text.p;
 	ps.end = text.p + text.len;
 	if ((err = aare_parse_seq(&ps, 0, 0, &f)) != 0) {
 		ex.error = ps.error;

@@ -291,7 +291,7 @@ dfa_build(const char *preamble, const char *pattern, struct dfa *d)
 	static char out[1 << 20];
 	const char *parser = dfa_parser();
 	char *line, *save = NULL;
-	int fd, pfd[2], status, cur = -1, i, c, defl[DFA_MAX];
+	int fd, pfd[2], status, cur = -1, i, c;
 	size_t got = 0;
 	ssize_t r;
 	FILE *f;
@@ -356,7 +356,6 @@ dfa_build(const char *preamble, const char *pattern, struct dfa *d)
 
 	memset(d, 0, sizeof(*d));
 	for (i = 0; i < DFA_MAX; i++) {
-		defl[i] = -1;
 		for (c = 0; c < 256; c++)
 			d->next[i][c] = -1;
 	}
@@ -394,27 +393,16 @@ dfa_build(const char *preamble, const char *pattern, struct dfa *d)
 			assert_true(to > 0 && to < DFA_MAX);
 			if (to >= d->n)
 				d->n = to + 1;
-			if (*p == '[' && strstr(p, " 0x") != p + (arrow - p)) {
-				/* a class line has no " 0xHH" before -> */
-				char *hx = NULL, *q;
+			/* a byte '[' prints escaped ("\\[ 0x5b"): a line
+			 * opening with '[' is the default move */
+			if (*p == '[') {
+				unsigned char set[256];
 
-				for (q = p; q < arrow; q++)
-					if (strncmp(q, " 0x", 3) == 0)
-						hx = q;
-				if (hx == NULL || hx[-1] == ']') {
-					unsigned char set[256];
-
-					if (hx == NULL) {
-						dfa_class(p, arrow, set);
-						for (c = 0; c < 256; c++)
-							if (set[c] &&
-							    d->next[cur][c] < 0)
-								d->next[cur][c] =
-								    -2 - to;
-						(void)defl;
-						continue;
-					}
-				}
+				dfa_class(p, arrow, set);
+				for (c = 0; c < 256; c++)
+					if (set[c] && d->next[cur][c] < 0)
+						d->next[cur][c] = -2 - to;
+				continue;
 			}
 			/* one byte: the last "0xHH" before the arrow */
 			{
