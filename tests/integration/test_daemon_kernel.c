@@ -18,7 +18,6 @@
 #include "test_daemon_lib.h"
 
 static int auditd_stopped;
-static char ratelimit_burst[32];
 
 static int
 have_kernel_audit(void)
@@ -122,8 +121,6 @@ sigterm_flushes(void **state)
 static void
 kmsg_setup_kernel(void)
 {
-	FILE *f;
-
 	/* The kernel prints audit records to kmsg only without auditd. */
 	if (system("pgrep -x auditd >/dev/null 2>&1") == 0) {
 		if (system("systemctl stop auditd >/dev/null 2>&1 || "
@@ -131,33 +128,12 @@ kmsg_setup_kernel(void)
 			auditd_stopped = 1;
 		sleep(1);
 	}
-	/* ...and rate-limited (10 per 5 s by default): lift that here. */
-	f = fopen("/proc/sys/kernel/printk_ratelimit_burst", "r");
-	if (f != NULL) {
-		if (fgets(ratelimit_burst, sizeof(ratelimit_burst), f) == NULL)
-			ratelimit_burst[0] = '\0';
-		fclose(f);
-	}
-	f = fopen("/proc/sys/kernel/printk_ratelimit_burst", "w");
-	if (f != NULL) {
-		fputs("100000\n", f);
-		fclose(f);
-	}
+	td_kmsg_unthrottle();
 }
 
 static void
 kmsg_restore_kernel(void)
 {
-	FILE *f;
-
-	/* Another run of this test may have raised it: then leave it. */
-	if (ratelimit_burst[0] != '\0' &&
-	    strcmp(ratelimit_burst, "100000\n") != 0 &&
-	    (f = fopen("/proc/sys/kernel/printk_ratelimit_burst", "w")) !=
-	    NULL) {
-		fputs(ratelimit_burst, f);
-		fclose(f);
-	}
 	if (auditd_stopped)
 		(void)system("systemctl start auditd >/dev/null 2>&1 || "
 		    "service auditd start >/dev/null 2>&1");

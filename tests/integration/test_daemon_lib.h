@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -244,6 +245,87 @@ td_wait_count(struct tdaemon *d, const char *profile, uint64_t want,
 			return c;
 		usleep(50000);
 	}
+}
+
+/*
+ * Tests that change the kernel's printk rate limit for /dev/kmsg take
+ * turns, so that one restoring it does not throttle another mid-run.
+ */
+static int td_kmsg_lock_fd = -1;
+
+__attribute__((unused)) static void
+td_kmsg_lock(void)
+{
+	/* Still held after a failed test: flock would wait for itself. */
+	if (td_kmsg_lock_fd >= 0)
+		return;
+	td_kmsg_lock_fd = open("/tmp/aalearn-kmsg-tests.lock",
+	    O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (td_kmsg_lock_fd >= 0)
+		(void)flock(td_kmsg_lock_fd, LOCK_EX);
+}
+
+__attribute__((unused)) static void
+td_kmsg_unlock(void)
+{
+	if (td_kmsg_lock_fd >= 0)
+		close(td_kmsg_lock_fd);
+	td_kmsg_lock_fd = -1;
+}
+
+/*
+ * Without auditd the kernel prints audit records to /dev/kmsg through
+ * printk_ratelimit() (10 per 5 s by default).  Raise the burst once per
+ * process, holding the lock until exit so that two test programs do not
+ * undo each other, and wait out the current interval: a new burst only
+ * counts from the next one.  Restored at exit.
+ */
+static char td_burst_saved[32];
+
+static void
+td_kmsg_restore(void)
+{
+	FILE *f;
+
+	if (td_burst_saved[0] != '\0' &&
+	    strcmp(td_burst_saved, "100000\n") != 0 &&
+	    (f = fopen("/proc/sys/kernel/printk_ratelimit_burst", "w")) !=
+	    NULL) {
+		fputs(td_burst_saved, f);
+		fclose(f);
+	}
+	td_kmsg_unlock();
+}
+
+__attribute__((unused)) static void
+td_kmsg_unthrottle(void)
+{
+	static int done;
+	int interval = 5;
+	FILE *f;
+
+	if (done)
+		return;
+	done = 1;
+	td_kmsg_lock();
+	if ((f = fopen("/proc/sys/kernel/printk_ratelimit", "r")) != NULL) {
+		if (fscanf(f, "%d", &interval) != 1)
+			interval = 5;
+		fclose(f);
+	}
+	if ((f = fopen("/proc/sys/kernel/printk_ratelimit_burst", "r")) !=
+	    NULL) {
+		if (fgets(td_burst_saved, sizeof(td_burst_saved), f) == NULL)
+			td_burst_saved[0] = '\0';
+		fclose(f);
+	}
+	if ((f = fopen("/proc/sys/kernel/printk_ratelimit_burst", "w")) !=
+	    NULL) {
+		fputs("100000\n", f);
+		fclose(f);
+	}
+	atexit(td_kmsg_restore);
+	sleep((unsigned)interval + 1);
 }
 
 #endif /* TEST_DAEMON_LIB_H */

@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include "test_daemon_lib.h"
 
 struct got {
 	int64_t	 min_serial, max_serial;	/* over every message */
@@ -218,38 +218,16 @@ kmsg_usable(void)
 	    system("pgrep -x auditd >/dev/null 2>&1") != 0;
 }
 
-static char burst_saved[32];
-
 static void
 burst_raise(void)
 {
-	FILE *f = fopen("/proc/sys/kernel/printk_ratelimit_burst", "r");
-
-	if (f == NULL)
-		return;
-	if (fgets(burst_saved, sizeof(burst_saved), f) == NULL)
-		burst_saved[0] = '\0';
-	fclose(f);
-	if ((f = fopen("/proc/sys/kernel/printk_ratelimit_burst", "w")) !=
-	    NULL) {
-		fputs("100000\n", f);
-		fclose(f);
-	}
+	td_kmsg_unthrottle();
 }
 
 static void
 burst_restore(void)
 {
-	FILE *f;
-
-	/* Another run of this test may have raised it: then leave it. */
-	if (burst_saved[0] != '\0' &&
-	    strcmp(burst_saved, "100000\n") != 0 &&
-	    (f = fopen("/proc/sys/kernel/printk_ratelimit_burst", "w")) !=
-	    NULL) {
-		fputs(burst_saved, f);
-		fclose(f);
-	}
+	/* At exit (see td_kmsg_unthrottle). */
 }
 
 /*
