@@ -2037,6 +2037,9 @@ struct prule {
 	bool	 bad;		/* a pattern did not compile */
 };
 
+#define IX_CLASS	256
+#define IX_BUCKETS	(IX_CLASS + ACCESS_NCLASSES)
+
 struct policy {
 	struct prule *rules;
 	size_t	 nrules, cap;
@@ -2046,15 +2049,15 @@ struct policy {
 	size_t	 nfiles;
 	size_t	 nvarsets;	/* changes to vars, to know when to recompile */
 	/*
-	 * The rules an access can match, by the second byte of a file
-	 * access' name (the one after '/'): bucket b is ix[ix_start[b] ..
-	 * ix_start[b + 1]), bucket 256 holds every rule that is not a file
-	 * rule with known path prefixes.  A file rule sits in the bucket of
-	 * each of its prefixes: a name in another bucket cannot match it.
+	 * The rules an access can match.  File rules with known path
+	 * prefixes by the second byte of the name (the one after '/'):
+	 * bucket b is ix[ix_start[b] .. ix_start[b + 1]), and a rule sits in
+	 * the bucket of each of its prefixes: a name in another bucket
+	 * cannot match it.  Every other rule in bucket IX_CLASS + its class.
 	 * Without it (no memory), every rule is tried.
 	 */
 	uint32_t *ix;
-	size_t	 ix_start[258];
+	size_t	 ix_start[IX_BUCKETS + 1];
 	bool	 ix_ok;
 };
 
@@ -2353,23 +2356,25 @@ prule_compile(const struct policy *pol, struct prule *p)
 }
 
 /*
- * The buckets a rule belongs in, as a 257-entry mark (256: every name).
- * Returns the number marked.
+ * The buckets a rule belongs in, marked in an IX_BUCKETS array.  Returns
+ * the number marked.
  */
 static size_t
 prule_buckets(const struct prule *p, bool *mark)
 {
 	const char *s = p->paths;
+	unsigned any = IX_CLASS + (p->r.cls < ACCESS_NCLASSES ?
+	    (unsigned)p->r.cls : 0);
 	size_t n = 0;
 
-	memset(mark, 0, 257 * sizeof(*mark));
+	memset(mark, 0, IX_BUCKETS * sizeof(*mark));
 	if (p->r.cls != ACCESS_FILE || p->npaths == 0 || p->pat[0] == NULL) {
-		mark[256] = true;
+		mark[any] = true;
 		return 1;
 	}
 	for (size_t i = 0; i < p->npaths; i++) {
 		size_t len = strlen(s);
-		unsigned b = len >= 2 ? (unsigned char)s[1] : 256;
+		unsigned b = len >= 2 ? (unsigned char)s[1] : any;
 
 		if (!mark[b]) {
 			mark[b] = true;
@@ -2377,9 +2382,9 @@ prule_buckets(const struct prule *p, bool *mark)
 		}
 		s += len + 1;
 	}
-	if (mark[256]) {
-		memset(mark, 0, 257 * sizeof(*mark));
-		mark[256] = true;
+	if (mark[any]) {
+		memset(mark, 0, IX_BUCKETS * sizeof(*mark));
+		mark[any] = true;
 		n = 1;
 	}
 	return n;
@@ -2388,8 +2393,8 @@ prule_buckets(const struct prule *p, bool *mark)
 static void
 policy_index(struct policy *pol)
 {
-	bool mark[257];
-	size_t count[257] = { 0 }, total = 0, fill[257];
+	bool mark[IX_BUCKETS];
+	size_t count[IX_BUCKETS] = { 0 }, total = 0, fill[IX_BUCKETS];
 
 	free(pol->ix);
 	pol->ix = NULL;
@@ -2398,19 +2403,19 @@ policy_index(struct policy *pol)
 		return;
 	for (size_t i = 0; i < pol->nrules; i++) {
 		total += prule_buckets(&pol->rules[i], mark);
-		for (int b = 0; b < 257; b++)
+		for (int b = 0; b < IX_BUCKETS; b++)
 			count[b] += mark[b];
 	}
 	if ((pol->ix = malloc((total + 1) * sizeof(*pol->ix))) == NULL)
 		return;
 	pol->ix_start[0] = 0;
-	for (int b = 0; b < 257; b++) {
+	for (int b = 0; b < IX_BUCKETS; b++) {
 		pol->ix_start[b + 1] = pol->ix_start[b] + count[b];
 		fill[b] = pol->ix_start[b];
 	}
 	for (size_t i = 0; i < pol->nrules; i++) {
 		prule_buckets(&pol->rules[i], mark);
-		for (int b = 0; b < 257; b++)
+		for (int b = 0; b < IX_BUCKETS; b++)
 			if (mark[b])
 				pol->ix[fill[b]++] = (uint32_t)i;
 	}
@@ -2777,10 +2782,18 @@ policy_eval(const struct policy *pol, const struct access *a,
 	size_t ranges[2][2] = { { 0, 0 }, { 0, 0 } };
 
 	if (pol != NULL && pol->ix_ok) {
-		/* Rules or'ed together: the order they are tried in is moot. */
-		ranges[0][0] = pol->ix_start[256];
-		ranges[0][1] = pol->ix_start[257];
-		if (a->cls == ACCESS_FILE || a->cls == ACCESS_EXEC) {
+		/*
+		 * Rules or'ed together: the order they are tried in is moot.
+		 * A rule of another class grants nothing (prule_grants).
+		 */
+		enum access_class cls = a->cls == ACCESS_EXEC ? ACCESS_FILE :
+		    a->cls;
+		unsigned any = IX_CLASS + (cls < ACCESS_NCLASSES ?
+		    (unsigned)cls : 0);
+
+		ranges[0][0] = pol->ix_start[any];
+		ranges[0][1] = pol->ix_start[any + 1];
+		if (cls == ACCESS_FILE) {
 			unsigned b = a->f[0][0] != '\0' ?
 			    (unsigned char)a->f[0][1] : 0;
 

@@ -256,6 +256,9 @@ static const char *const migrations[] = {
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
+/* The page size of a new store, in bytes (a string for the SQL). */
+#define STORE_PAGE_SIZE "65536"
+
 /* SQLite's page cache of a read-write store, in KiB (a string for the SQL). */
 #define STORE_CACHE_KIB "16384"
 
@@ -794,6 +797,19 @@ setup(struct store *st, const char *path, char *errmsg, size_t errlen)
 			return -EPROTONOSUPPORT;
 		}
 	} else {
+		/*
+		 * A new store gets large pages (kept for its life: SQLite
+		 * cannot change them in WAL mode).  Observations are wide
+		 * keys inserted in batches; with 64 KiB pages a bulk import
+		 * spent a sixth less time than with 4 KiB (fewer levels and
+		 * page splits per insert).  A small commit writes a few whole
+		 * pages to the -wal: a few hundred KiB, once per flush.
+		 */
+		if (objects == 0 && v == 0) {
+			r = exec_sql(st, "PRAGMA page_size = " STORE_PAGE_SIZE);
+			if (r < 0)
+				goto sqlfail;
+		}
 		/* WAL: readers never block the writer nor it them. */
 		r = wal_on(st);
 		if (r < 0) {
@@ -866,6 +882,12 @@ store_open(const char *path, int flags, char *errmsg, size_t errlen)
 		snprintf(errmsg, errlen, "%s: cannot create read-only", path);
 		return NULL;
 	}
+	/*
+	 * SQLite's memory statistics take a global mutex around every
+	 * allocation (measured: 2.5% of an import).  Nothing reads them.
+	 * Only possible before SQLite initialises: later calls fail, harmlessly.
+	 */
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	st = calloc(1, sizeof(*st));
 	if (st == NULL) {
 		snprintf(errmsg, errlen, "%s: out of memory", path);

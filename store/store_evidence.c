@@ -411,7 +411,7 @@ update_observation(struct store *st, int64_t pid, int64_t cid,
 	if (s == NULL)
 		return r;
 	bind_obs_key(s, pid, cid, o);
-	r = stmt_exec(s);
+	r = stmt_exec_rebound(s);
 	if (r < 0)
 		return r;
 	return sqlite3_changes(st->db) > 0;
@@ -495,7 +495,7 @@ put_observation(struct store *st, const struct observation *o)
 	sqlite3_bind_int64(s, 16, o->sample_pid);
 	bind_str_or_null(s, 17, o->sample_comm);
 	bind_str_or_null(s, 18, o->sample_exe);
-	r = stmt_exec(s);
+	r = stmt_exec_rebound(s);
 	if (r < 0)
 		return r;
 	if (sqlite3_changes(st->db) == 0) {

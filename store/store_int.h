@@ -220,4 +220,18 @@ stmt_exec(sqlite3_stmt *s)
 	return rc == SQLITE_DONE ? 0 : errno_from_sqlite(rc);
 }
 
+/*
+ * The same for a statement whose every parameter is bound before each
+ * step: the bindings need no clearing (the strings are SQLITE_STATIC and
+ * the next put binds over them).
+ */
+static inline int
+stmt_exec_rebound(sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : errno_from_sqlite(rc);
+}
+
 #endif /* AALEARN_STORE_INT_H */

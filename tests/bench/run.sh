@@ -67,3 +67,16 @@ if /usr/bin/python3 -c 'import apparmor.logparser' 2>/dev/null; then
 			'BEGIN { printf "ratio: aalearn import is %.1fx aa-logprof read_log\n", a / b }'
 	fi
 fi
+
+# aalearn diff on a profile with 100,000 observations (bench_diff.sh), and
+# the live netlink path into aalearnd (bench_live.sh, root only; LIVE=0
+# skips it).
+if [ -x "$aalearn" ]; then
+	echo "== aalearn diff"
+	BENCH_DIR=$work RUNS=$runs bash "$src/tests/bench/bench_diff.sh" "$build" ||
+		echo "bench_diff.sh failed: $?"
+fi
+if [ "${LIVE:-1}" != 0 ] && [ -x "$build/daemon/aalearnd" ] && [ -x "$aalearn" ]; then
+	echo "== live: netlink into aalearnd"
+	bash "$src/tests/bench/bench_live.sh" "$build" || echo "bench_live.sh failed: $?"
+fi
