@@ -2171,57 +2171,63 @@ plain_char(char c)
 	    c == '-';
 }
 
-/* Text of plain characters only, none of them a NUL: n bytes at s. */
-static bool
-plain_text(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!plain_char(s[i]))
-			return false;
-	return true;
-}
-
+/*
+ * A set of literal starts.  A closed one is complete as far as it is
+ * known (what follows it was not read); an open one goes on with the
+ * rest of the pattern.
+ */
 struct pfxset {
 	char	 v[PATH_PREFIXES][PATH_PREFIX_MAX];
 	size_t	 len[PATH_PREFIXES];
+	bool	 closed[PATH_PREFIXES];
 	size_t	 n;
 };
 
+/* Close every prefix: nothing more is known. */
+static void
+pfx_close(struct pfxset *ps)
+{
+	for (size_t i = 0; i < ps->n; i++)
+		ps->closed[i] = true;
+}
+
 /*
- * Every prefix followed by each of the alternatives (plain text, n of
- * them at alt/altlen).  False, the set untouched, when it would grow too
- * large or hold a "//".
+ * Every open prefix followed by each member of alt (the expansion of one
+ * token: a set whose closed members close what they end).  A "//" is
+ * never made: where and whether it folds is the compiler's business, so
+ * the prefix closes before it.  False, ps untouched, when the set would
+ * grow too large.
  */
 static bool
-pfx_extend(struct pfxset *ps, const char *const *alt, const size_t *altlen,
-    size_t nalt)
+pfx_extend(struct pfxset *ps, const struct pfxset *alt)
 {
 	struct pfxset out;
 
-	if (ps->n * nalt > PATH_PREFIXES)
-		return false;
 	out.n = 0;
 	for (size_t i = 0; i < ps->n; i++) {
+		size_t nalt = ps->closed[i] ? 1 : alt->n;
+
 		for (size_t a = 0; a < nalt; a++) {
 			char *d = out.v[out.n];
 			size_t len = ps->len[i];
+			bool closed = ps->closed[i] || alt->closed[a];
 
+			if (out.n == PATH_PREFIXES)
+				return false;
 			memcpy(d, ps->v[i], len);
-			for (size_t k = 0; k < altlen[a]; k++) {
-				char c = alt[a][k];
+			for (size_t k = 0; !ps->closed[i] && k < alt->len[a];
+			    k++) {
+				char c = alt->v[a][k];
 
-				/*
-				 * Where "//" folds and where it stays (a
-				 * leading one, across an alternation) is the
-				 * compiler's business: stop before it.
-				 */
-				if (c == '/' && len > 0 && d[len - 1] == '/')
-					return false;
-				if (len + 1 >= PATH_PREFIX_MAX)
-					return false;
+				if ((c == '/' && len > 0 && d[len - 1] == '/') ||
+				    len + 1 >= PATH_PREFIX_MAX) {
+					closed = true;
+					break;
+				}
 				d[len++] = c;
 			}
-			out.len[out.n++] = len;
+			out.len[out.n] = len;
+			out.closed[out.n++] = closed;
 		}
 	}
 	*ps = out;
@@ -2229,72 +2235,103 @@ pfx_extend(struct pfxset *ps, const char *const *alt, const size_t *altlen,
 }
 
 /*
- * The literal starts of a file rule's path: plain characters, then
- * alternations of plain text and variables whose values are plain text,
- * expanded, up to the first anything else.  Conservative: stopping early
- * only leaves shorter prefixes.
+ * Expand the literal start of n bytes of pattern text at q into ps (which
+ * holds the prefixes so far): plain characters, alternations of plain
+ * text, variables (their values expanded the same way, depth-limited).
+ * Stops, closing every prefix, at anything else.
  */
 static void
-path_prefixes(const struct policy *pol, struct prule *p, const char *pat)
+pfx_expand(const struct policy *pol, struct pfxset *ps, const char *q,
+    size_t n, int depth)
 {
-	struct pfxset ps = { .n = 1 };
-	const char *alt[PATH_PREFIXES + 1];
-	size_t altlen[PATH_PREFIXES + 1], nalt, total = 0;
-	const char *q = pat;
-	char *out;
+	const char *end = q + n;
+	struct pfxset alt;
 
-	while (*q != '\0') {
-		nalt = 0;
+	for (;;) {
+		if (q >= end)
+			return;		/* all read: the prefixes stay open */
+		alt.n = 0;
 		if (plain_char(*q)) {
-			alt[0] = q;
-			altlen[0] = 1;
-			nalt = 1;
+			alt.v[0][0] = *q;
+			alt.len[0] = 1;
+			alt.closed[0] = false;
+			alt.n = 1;
 			q++;
-		} else if (q[0] == '{') {
+		} else if (*q == '{') {
 			const char *e = q + 1, *start = e;
 
-			while (*e != '\0' && *e != '}' && nalt <= PATH_PREFIXES) {
+			for (; e < end && *e != '}'; e++) {
 				if (*e == ',') {
-					alt[nalt] = start;
-					altlen[nalt++] = (size_t)(e - start);
+					if (alt.n + 1 >= PATH_PREFIXES ||
+					    (size_t)(e - start) >= PATH_PREFIX_MAX)
+						break;
+					memcpy(alt.v[alt.n], start,
+					    (size_t)(e - start));
+					alt.len[alt.n] = (size_t)(e - start);
+					alt.closed[alt.n++] = false;
 					start = e + 1;
 				} else if (!plain_char(*e))
 					break;
-				e++;
 			}
-			if (*e != '}' || nalt >= PATH_PREFIXES)
+			if (e >= end || *e != '}' ||
+			    (size_t)(e - start) >= PATH_PREFIX_MAX)
 				break;
-			alt[nalt] = start;
-			altlen[nalt++] = (size_t)(e - start);
+			memcpy(alt.v[alt.n], start, (size_t)(e - start));
+			alt.len[alt.n] = (size_t)(e - start);
+			alt.closed[alt.n++] = false;
 			q = e + 1;
-		} else if (q[0] == '@' && q[1] == '{') {
+		} else if (*q == '@' && q + 1 < end && q[1] == '{') {
 			const char *const *vals;
-			const char *e = strchr(q + 2, '}');
+			const char *e = memchr(q + 2, '}', (size_t)(end - q - 2));
 			char name[128];
 			size_t nv, k = e != NULL ? (size_t)(e - q - 2) : 0;
 
-			if (e == NULL || k == 0 || k >= sizeof(name))
+			if (e == NULL || k == 0 || k >= sizeof(name) ||
+			    depth >= 4)
 				break;
 			memcpy(name, q + 2, k);
 			name[k] = '\0';
 			vals = aare_vars_get(pol->vars, name, &nv);
 			if (vals == NULL || nv == 0 || nv > PATH_PREFIXES)
 				break;
+			/* Each value from an empty start, then all of them. */
 			for (k = 0; k < nv; k++) {
-				if (!plain_text(vals[k], strlen(vals[k])))
+				struct pfxset one = { .n = 1 };
+
+				pfx_expand(pol, &one, vals[k], strlen(vals[k]),
+				    depth + 1);
+				if (alt.n + one.n > PATH_PREFIXES)
 					break;
-				alt[k] = vals[k];
-				altlen[k] = strlen(vals[k]);
+				for (size_t i = 0; i < one.n; i++) {
+					memcpy(alt.v[alt.n], one.v[i], one.len[i]);
+					alt.len[alt.n] = one.len[i];
+					alt.closed[alt.n++] = one.closed[i];
+				}
 			}
 			if (k < nv)
 				break;
-			nalt = nv;
 			q = e + 1;
 		} else
 			break;
-		if (!pfx_extend(&ps, alt, altlen, nalt))
+		if (!pfx_extend(ps, &alt))
 			break;
 	}
+	/* Stopped short: nothing more is known. */
+	pfx_close(ps);
+}
+
+/*
+ * The literal starts of a file rule's path (conservative: stopping early
+ * only leaves shorter prefixes).  None when one of them is empty.
+ */
+static void
+path_prefixes(const struct policy *pol, struct prule *p, const char *pat)
+{
+	struct pfxset ps = { .n = 1 };
+	size_t total = 0;
+	char *out;
+
+	pfx_expand(pol, &ps, pat, strlen(pat), 0);
 	for (size_t i = 0; i < ps.n; i++) {
 		if (ps.len[i] == 0)
 			return;		/* no constraint */

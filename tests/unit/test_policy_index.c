@@ -34,6 +34,14 @@ static const struct var vars[] = {
 	{ "slash", { "/" } },
 	{ "empty", { "" } },
 	{ "many", { "/a/", "/b/", "/c/", "/d/" } },
+	{ "big", { "/p{a,b,c,d,e,f,g,h,i}" } },
+	{ "nest", { "@{etc_ro}ssl/", "/opt/" } },
+	{ "d1", { "@{d2}a" } },
+	{ "d2", { "@{d3}b" } },
+	{ "d3", { "@{d4}c" } },
+	{ "d4", { "@{d5}d" } },
+	{ "d5", { "/e" } },
+	{ "glob", { "/g*/", "/h/" } },
 };
 
 static const char *const rules[] = {
@@ -62,6 +70,12 @@ static const char *const rules[] = {
 	"/x\\{y",
 	"/e?c/p",
 	"/",
+	"@{big}/x",
+	"@{nest}certs/*",
+	"@{d1}/z",
+	"@{glob}k/@{many}",
+	"@{PROC}{1,2}",
+	"/x{@{many},y}",
 };
 
 static const char *const names[] = {
@@ -77,7 +91,10 @@ static const char *const names[] = {
 	"/y", "//y", "/z/w", "//z/w", "/a/a/q", "/a/b/q", "/d/d/q", "/aq",
 	"/aceg/x", "/bdfh/x", "/bdf/x", "/tmp/a/c", "/tmp/b/c", "/tmp/b//c",
 	"/srv/a1/x", "/srv/d1/x", "/x{y", "/xy", "/etc/p", "/ecc/p", "",
-	"/proc/", "/proc", "/pro", "/usr", "/usr/",
+	"/proc/", "/proc", "/pro", "/usr", "/usr/", "/pa/x", "/pi/x", "/p/x",
+	"/etc/ssl/certs/a", "/usr/etc/ssl/certs/b", "/opt/certs/c",
+	"/etcssl/certs/a", "/edcba/z", "/edcb/z", "/gx/k/a/", "/h/k/b/",
+	"/h/k/", "/g/k/c/", "/proc/1", "/proc/3", "/x/a/", "/xy", "/x//a/",
 };
 
 static struct aare_vars *
