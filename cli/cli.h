@@ -39,8 +39,8 @@ struct cli_command {
 
 /* output.c */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Write s as a JSON string (quoted); bytes that are not UTF-8 become \u00XX
- * escapes of a lone byte would be ambiguous, so they are written as "\\xHH". */
+/* Write s as a JSON string (quoted); a byte that is not part of valid UTF-8
+ * is written as the lone surrogate \udcHH (PEP 383), so names round-trip. */
 void json_string(FILE *, const char *s);
 /* Write s for a terminal: control bytes and invalid UTF-8 shown as \xHH. */
 void text_safe(FILE *, const char *s);

@@ -82,12 +82,13 @@ json_string(FILE *f, const char *s)
 			p += n;
 		} else {
 			/*
-			 * Not UTF-8: JSON cannot carry the raw byte, and
-			 * \u00XX would claim a character that was not there.
-			 * Write the byte as the text \xHH, which a reader can
-			 * tell apart because a literal backslash is escaped.
+			 * Not UTF-8: JSON cannot carry the raw byte.  Write it
+			 * as a lone low surrogate U+DC80+byte (PEP 383's
+			 * "surrogateescape"): no real name can hold one, since
+			 * surrogates are not UTF-8, so the form is unambiguous,
+			 * and Python's json + surrogateescape gives the bytes back.
 			 */
-			fprintf(f, "\\\\x%02x", *p++);
+			fprintf(f, "\\udc%02x", *p++);
 		}
 	}
 	fputc('"', f);

@@ -76,8 +76,10 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 names = {a["fields"][0] for a in d["accesses"]}
 want = {"/tmp/x, /** rwx", "/tmp/a\nb", "/tmp/\x1b[31mred\x1b[0m", '/srv/q"{a,b}',
-        "/tmp/\\xff\\xfe", "/tmp/@{HOME}", "/srv/app/ok.txt"}
+        "/tmp/\udcff\udcfe", "/tmp/@{HOME}", "/srv/app/ok.txt"}
 assert names == want, names
+# Bytes that are not UTF-8 come back exactly (surrogateescape).
+assert "/tmp/\udcff\udcfe".encode("utf-8", "surrogateescape") == b"/tmp/\xff\xfe"
 PY
 
 rc=0
