@@ -2030,9 +2030,9 @@ struct prule {
 	/*
 	 * A file rule's path, its leading variables and alternations
 	 * expanded: every name it matches begins with one of these npaths
-	 * NUL-separated strings ("@{PROC}/@{pid}/stat" -> "/proc/").
+	 * strings ("@{PROC}/@{pid}/stat" -> "/proc/").
 	 */
-	char	*paths;
+	char	*paths;	/* each: its length in one byte, its bytes */
 	size_t	 npaths;
 	bool	 bad;		/* a pattern did not compile */
 };
@@ -2341,10 +2341,11 @@ path_prefixes(const struct policy *pol, struct prule *p, const char *pat)
 		return;			/* only slower */
 	p->paths = out;
 	p->npaths = ps.n;
+	/* Length-prefixed: PATH_PREFIX_MAX keeps a length in one byte. */
 	for (size_t i = 0; i < ps.n; i++) {
+		*out++ = (char)(unsigned char)ps.len[i];
 		memcpy(out, ps.v[i], ps.len[i]);
-		out[ps.len[i]] = '\0';
-		out += ps.len[i] + 1;
+		out += ps.len[i];
 	}
 }
 
@@ -2353,15 +2354,17 @@ path_prefix_ok(const struct prule *p, const char *v)
 {
 	const char *s = p->paths;
 
+	/* Each prefix is its length (one byte) and its bytes. */
 	for (size_t i = 0; i < p->npaths; i++) {
-		size_t k;
+		size_t n = (unsigned char)s[0], k;
 
+		s++;
 		/* Most names part from the prefix in its first bytes. */
-		for (k = 0; s[k] != '\0' && v[k] == s[k]; k++)
+		for (k = 0; k < n && v[k] == s[k]; k++)
 			;
-		if (s[k] == '\0')
+		if (k == n)
 			return true;
-		s += k + strlen(s + k) + 1;
+		s += n;
 	}
 	return false;
 }
@@ -2410,8 +2413,8 @@ prule_buckets(const struct prule *p, bool *mark)
 		return 1;
 	}
 	for (size_t i = 0; i < p->npaths; i++) {
-		size_t len = strlen(s);
-		unsigned b = len >= 2 ? (unsigned char)s[1] : any;
+		size_t len = (unsigned char)s[0];
+		unsigned b = len >= 2 ? (unsigned char)s[2] : any;
 
 		if (!mark[b]) {
 			mark[b] = true;
