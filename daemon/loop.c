@@ -81,6 +81,11 @@ struct loop {
 	uint64_t stats_read;
 	double	 rate;
 	int	 rc;
+
+	/* The database refuses writes: since when, why, how often. */
+	int	 flush_err;		/* -errno of the first failure, 0: fine */
+	int64_t	 flush_err_ms;
+	uint64_t flush_err_count;
 };
 
 static int64_t
@@ -321,15 +326,43 @@ loop_report_lost(struct loop *l)
 static void
 loop_flush(struct loop *l)
 {
+	struct pipeline_stats ps;
+	int64_t now = loop_now_ms();
 	int r;
 
 	loop_report_lost(l);
-	r = pipeline_flush(l->pipe, loop_now_ms());
-	if (r < 0)
-		log_warn("flush to %s: %s; keeping the observations for the "
-		    "next try", l->cfg.database, strerror(-r));
-	else if (r > 0)
+	r = pipeline_flush(l->pipe, now);
+	if (r < 0) {
+		pipeline_get_stats(l->pipe, &ps);
+		/*
+		 * A full disk or a read-only database fails every flush
+		 * until someone acts: say it once (and again when the cause
+		 * changes), not at every tick.
+		 */
+		if (l->flush_err != r)
+			log_error("flush to %s: %s; keeping %zu observations "
+			    "in memory and retrying", l->cfg.database,
+			    strerror(-r), ps.pending);
+		if (l->flush_err == 0)
+			l->flush_err_ms = now;
+		l->flush_err = r;
+		l->flush_err_count++;
+		sd_notifyf(0, "STATUS=flushing to %s fails: %s (%" PRIu64
+		    " tries); %zu observations held", l->cfg.database,
+		    strerror(-r), l->flush_err_count, ps.pending);
+		return;
+	}
+	if (l->flush_err != 0) {
+		log_warn("flush to %s: flushing works again after %" PRIu64
+		    " failed tries over %" PRId64 " ms; %d observations "
+		    "written", l->cfg.database, l->flush_err_count,
+		    now - l->flush_err_ms, r);
+		l->flush_err = 0;
+		l->flush_err_count = 0;
+		sd_notify(0, "STATUS=reading");
+	} else if (r > 0) {
 		log_debug("flushed %d observations", r);
+	}
 }
 
 static void
@@ -427,7 +460,9 @@ loop_stats_cb(evutil_socket_t fd, short what, void *arg)
 	l->stats_ms = now;
 	l->stats_read = read;
 	sd_notifyf(0, "STATUS=%.0f records/s, %" PRIu64 " lost, %" PRIu64
-	    " lost in the kernel", l->rate, lost, l->kernel_lost_total);
+	    " lost in the kernel%s%s", l->rate, lost, l->kernel_lost_total,
+	    l->flush_err != 0 ? "; flushing fails: " : "",
+	    l->flush_err != 0 ? strerror(-l->flush_err) : "");
 }
 
 static void

@@ -1,0 +1,287 @@
+/*
+ * test_daemon_fault - aalearnd under faults of its database and its input:
+ * the disk fills while it flushes (a small tmpfs as the database directory),
+ * the database is made read-only (chattr +i on the files and the directory),
+ * audit.log is deleted and created again.  Through each fault the daemon
+ * keeps running and says what is wrong; what it had committed stays; once
+ * the fault is cleared, what it held in memory is written and the store
+ * counts exactly the events written to audit.log.
+ *
+ * Needs root (mount, chattr); skipped otherwise.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include "test_daemon_lib.h"
+
+struct feed {
+	char	 log[160];
+	char	 profile[64];
+	int	 serial;
+};
+
+/*
+ * n records, each naming a file of its own (so each is an observation and
+ * the store has to grow), with a long name so that a few thousand need more
+ * pages than the database had.
+ */
+static void
+feed_records(struct feed *f, int n)
+{
+	char line[1024];
+	int fd, i;
+
+	fd = open(f->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	for (i = 0; i < n; i++) {
+		int s = ++f->serial;
+		int len = snprintf(line, sizeof(line),
+		    "type=AVC msg=audit(1790000000.%03d:%d): "
+		    "apparmor=\"ALLOWED\" operation=\"open\" class=\"file\" "
+		    "profile=\"%s\" name=\"/srv/fault/%0200d\" pid=%d "
+		    "comm=\"writer\" requested_mask=\"r\" denied_mask=\"r\" "
+		    "fsuid=0 ouid=0\n", s % 1000, s, f->profile, s,
+		    (int)getpid());
+
+		assert_int_equal(write(fd, line, (size_t)len), len);
+	}
+	close(fd);
+}
+
+static int
+log_has(struct tdaemon *d, const char *needle)
+{
+	char buf[65536];
+	ssize_t n;
+	int fd = open(d->log, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return strstr(buf, needle) != NULL;
+}
+
+static int
+wait_log(struct tdaemon *d, const char *needle, int timeout_ms)
+{
+	int64_t end = td_now_ms() + timeout_ms;
+
+	while (td_now_ms() < end) {
+		if (log_has(d, needle))
+			return 1;
+		usleep(50000);
+	}
+	return 0;
+}
+
+/* The daemon is still there (not a zombie waiting for us). */
+static void
+assert_alive(struct tdaemon *d)
+{
+	int status;
+
+	assert_int_equal(waitpid(d->pid, &status, WNOHANG), 0);
+}
+
+static void
+run(const char *cmd)
+{
+	if (system(cmd) != 0)
+		fail_msg("failed: %s", cmd);
+}
+
+static void
+start(struct tdaemon *d, struct feed *f, const char *tag)
+{
+	td_init(d);
+	memset(f, 0, sizeof(*f));
+	snprintf(f->log, sizeof(f->log), "%s/audit.log", d->dir);
+	snprintf(f->profile, sizeof(f->profile), "%s-%d", tag, (int)getpid());
+	td_write_conf(d, "sources = auditlog\naudit_log = %s\n"
+	    "read_backlog = yes\n", f->log);
+}
+
+static void
+disk_full(void **state)
+{
+	char dbdir[160], cmd[512], filler[200];
+	struct tdaemon d;
+	struct feed f;
+	struct td_count c;
+	int fd, held;
+
+	if (geteuid() != 0)
+		skip();
+	start(&d, &f, "diskfull");
+	snprintf(dbdir, sizeof(dbdir), "%s/db", d.dir);
+	assert_int_equal(mkdir(dbdir, 0700), 0);
+	assert_int_equal(mount("tmpfs", dbdir, "tmpfs", MS_NOSUID | MS_NODEV,
+	    "size=6m,mode=0700"), 0);
+	snprintf(filler, sizeof(filler), "%s/filler", dbdir);
+
+	td_start(&d);
+	td_wait_ready(&d);
+	feed_records(&f, 200);
+	c = td_wait_count(&d, f.profile, 200, 20000);
+	assert_int_equal(c.events, 200);
+
+	/* Leave no free block. */
+	fd = open(filler, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	{
+		static char block[65536];
+		size_t sz = sizeof(block);
+
+		memset(block, 'x', sizeof(block));
+		while (sz > 0) {
+			if (write(fd, block, sz) < 0)
+				sz /= 2;
+		}
+	}
+	close(fd);
+
+	/* About 1 MiB more of observations than the free space (none). */
+	held = 4000;
+	feed_records(&f, held);
+	if (!wait_log(&d, "No space left on device", 20000) &&
+	    !wait_log(&d, "flush to", 1)) {
+		td_show_log(&d);
+		fail_msg("no flush failure reported in the log");
+	}
+	assert_alive(&d);
+	/* What was committed before stays readable. */
+	c = td_count(&d, f.profile);
+	assert_true(c.events >= 200);
+
+	/* Clear the fault: everything held goes in, exactly once. */
+	assert_int_equal(unlink(filler), 0);
+	c = td_wait_count(&d, f.profile, 200 + (uint64_t)held, 30000);
+	if (c.events != 200 + (uint64_t)held)
+		td_show_log(&d);
+	assert_int_equal(c.events, 200 + held);
+	assert_int_equal(c.observations, 200 + held);
+	assert_alive(&d);
+	assert_true(wait_log(&d, "flushing works again", 5000));
+	assert_int_equal(td_stop(&d, SIGTERM), 0);
+	c = td_count(&d, f.profile);
+	assert_int_equal(c.events, 200 + held);
+
+	snprintf(cmd, sizeof(cmd), "umount '%s'", dbdir);
+	run(cmd);
+	td_cleanup(&d);
+}
+
+static void
+read_only(void **state)
+{
+	char dbdir[160], cmd[1024];
+	struct tdaemon d;
+	struct feed f;
+	struct td_count c;
+
+	if (geteuid() != 0)
+		skip();
+	start(&d, &f, "readonly");
+	snprintf(dbdir, sizeof(dbdir), "%s/db", d.dir);
+	td_start(&d);
+	td_wait_ready(&d);
+	feed_records(&f, 100);
+	c = td_wait_count(&d, f.profile, 100, 20000);
+	assert_int_equal(c.events, 100);
+
+	/* Root ignores modes: the immutable flag stops even root. */
+	snprintf(cmd, sizeof(cmd), "chattr +i '%s'/* && chattr +i '%s'",
+	    dbdir, dbdir);
+	if (system(cmd) != 0) {
+		snprintf(cmd, sizeof(cmd), "chattr -i '%s' '%s'/* 2>/dev/null",
+		    dbdir, dbdir);
+		(void)system(cmd);
+		td_cleanup(&d);
+		skip();
+	}
+	feed_records(&f, 500);
+	if (!wait_log(&d, "flush to", 20000)) {
+		td_show_log(&d);
+		fail_msg("no flush failure reported in the log");
+	}
+	assert_alive(&d);
+	/* Still readable, still what was committed. */
+	c = td_count(&d, f.profile);
+	assert_int_equal(c.events, 100);
+
+	snprintf(cmd, sizeof(cmd), "chattr -i '%s' '%s'/*", dbdir, dbdir);
+	run(cmd);
+	c = td_wait_count(&d, f.profile, 600, 30000);
+	if (c.events != 600)
+		td_show_log(&d);
+	assert_int_equal(c.events, 600);
+	assert_int_equal(c.observations, 600);
+	assert_alive(&d);
+	assert_int_equal(td_stop(&d, SIGTERM), 0);
+	c = td_count(&d, f.profile);
+	assert_int_equal(c.events, 600);
+	td_cleanup(&d);
+}
+
+static void
+auditlog_recreated(void **state)
+{
+	struct tdaemon d;
+	struct feed f;
+	struct td_count c;
+
+	start(&d, &f, "recreated");
+	td_start(&d);
+	td_wait_ready(&d);
+	feed_records(&f, 300);
+	c = td_wait_count(&d, f.profile, 300, 20000);
+	assert_int_equal(c.events, 300);
+
+	/* Deleted: the daemon waits for it... */
+	assert_int_equal(unlink(f.log), 0);
+	usleep(400000);
+	assert_alive(&d);
+	/* ...and reads the new file from its start. */
+	feed_records(&f, 250);
+	c = td_wait_count(&d, f.profile, 550, 20000);
+	if (c.events != 550)
+		td_show_log(&d);
+	assert_int_equal(c.events, 550);
+	/* Deleted and created again between two polls. */
+	assert_int_equal(unlink(f.log), 0);
+	feed_records(&f, 50);
+	c = td_wait_count(&d, f.profile, 600, 20000);
+	if (c.events != 600)
+		td_show_log(&d);
+	assert_int_equal(c.events, 600);
+	assert_alive(&d);
+	assert_int_equal(td_stop(&d, SIGTERM), 0);
+	/* A restart does not count the new file again. */
+	td_start(&d);
+	td_wait_ready(&d);
+	usleep(500000);
+	assert_int_equal(td_stop(&d, SIGTERM), 0);
+	c = td_count(&d, f.profile);
+	assert_int_equal(c.events, 600);
+	td_cleanup(&d);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(disk_full),
+		cmocka_unit_test(read_only),
+		cmocka_unit_test(auditlog_recreated),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
