@@ -11,7 +11,8 @@
 const struct cli_command cli_commands[] = {
 	{ "status", cmd_status, "",
 	    "sources, rates, losses and profiles",
-	    "Per source: records read, skipped, malformed, lost (socket and kernel)\n"
+	    "Per source: records read, records/s (while aalearnd runs, measured\n"
+	    "over its next flush), skipped, malformed, lost (socket and kernel)\n"
 	    "and the last record's time; per profile: observations, pending\n"
 	    "proposals, DENIED events, overflow, the last new observation.\n" },
 	{ "profiles", cmd_profiles, "",

@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli_profile.h"
 
@@ -298,6 +299,7 @@ cmd_profiles(struct cli *cli, int argc, char **argv)
 struct src_row {
 	char	*source;
 	struct source_stats s;
+	double	 rate;		/* records/s, < 0 when not measured */
 };
 
 struct src_list {
@@ -327,6 +329,60 @@ src_cb(const struct source_stats *s, void *arg)
 	return 0;
 }
 
+/*
+ * Records per second of the sources a running daemon is updating.  The store
+ * keeps totals, stamped by the daemon at each flush; two stamps of the same
+ * source give the rate over the daemon's own interval.  Waits for the next
+ * flush (at most about 2.5 s) only when some source was updated within the
+ * last 5 s; idle or stopped sources get no rate.
+ */
+static void
+src_rates(struct store *st, struct src_list *sl, int64_t now)
+{
+	struct src_list again = { 0 };
+	size_t i, j, live = 0, done;
+	int tries;
+
+	for (i = 0; i < sl->n; i++) {
+		sl->rows[i].rate = -1;
+		if (now - sl->rows[i].s.updated_ms <= 5000)
+			live++;
+	}
+	for (tries = 0; live > 0 && tries < 25; tries++) {
+		usleep(100 * 1000);
+		for (j = 0; j < again.n; j++)
+			free(again.rows[j].source);
+		again.n = 0;
+		if (store_list_sources(st, src_cb, &again) < 0)
+			break;
+		done = 0;
+		for (i = 0; i < sl->n; i++) {
+			struct src_row *a = &sl->rows[i];
+
+			if (now - a->s.updated_ms > 5000)
+				continue;
+			for (j = 0; j < again.n; j++) {
+				const struct source_stats *b = &again.rows[j].s;
+
+				if (strcmp(a->source, again.rows[j].source) != 0)
+					continue;
+				if (b->updated_ms > a->s.updated_ms)
+					a->rate = (double)(b->read - a->s.read) *
+					    1000.0 / (double)(b->updated_ms -
+					    a->s.updated_ms);
+				break;
+			}
+			if (a->rate >= 0)
+				done++;
+		}
+		if (done == live)
+			break;
+	}
+	for (j = 0; j < again.n; j++)
+		free(again.rows[j].source);
+	free(again.rows);
+}
+
 int
 cmd_status(struct cli *cli, int argc, char **argv)
 {
@@ -349,6 +405,7 @@ cmd_status(struct cli *cli, int argc, char **argv)
 		r = prof_load(cli, st, &pl);
 	if (r < 0)
 		goto out;
+	src_rates(st, &sl, now);
 
 	if (cli->json) {
 		fputs("{\"db\":", stdout);
@@ -376,6 +433,11 @@ cmd_status(struct cli *cli, int argc, char **argv)
 			    (long long)s->updated_ms);
 			json_string(stdout, s->last_record_ms > 0 ?
 			    cli_time_iso(s->last_record_ms, t, sizeof(t)) : NULL);
+			if (sl.rows[i].rate >= 0)
+				fprintf(stdout, ",\"records_per_s\":%.1f",
+				    sl.rows[i].rate);
+			else
+				fputs(",\"records_per_s\":null", stdout);
 			fputc('}', stdout);
 		}
 		fputs("],\"profiles\":[", stdout);
@@ -394,17 +456,23 @@ cmd_status(struct cli *cli, int argc, char **argv)
 	if (sl.n == 0)
 		printf("  none yet: start aalearnd, or 'aalearn import LOG'\n");
 	else
-		printf("  %-32s %10s %9s %9s %8s %11s  %s\n", "SOURCE", "READ",
-		    "SKIPPED", "MALFORMED", "LOST", "KERNEL LOST", "LAST RECORD");
+		printf("  %-32s %10s %9s %9s %9s %8s %11s  %s\n", "SOURCE",
+		    "READ", "RECORDS/S", "SKIPPED", "MALFORMED", "LOST",
+		    "KERNEL LOST", "LAST RECORD");
 	for (i = 0; i < sl.n; i++) {
 		const struct source_stats *s = &sl.rows[i].s;
 		size_t len = strlen(s->source);
+		char rate[32];
 
+		if (sl.rows[i].rate >= 0)
+			snprintf(rate, sizeof(rate), "%.0f", sl.rows[i].rate);
+		else
+			snprintf(rate, sizeof(rate), "-");
 		fputs("  ", stdout);
 		text_safe(stdout, s->source);
-		printf("%*s %10llu %9llu %9llu %8llu %11llu  %s\n",
+		printf("%*s %10llu %9s %9llu %9llu %8llu %11llu  %s\n",
 		    (int)(len < 32 ? 32 - len : 0), "",
-		    (unsigned long long)s->read,
+		    (unsigned long long)s->read, rate,
 		    (unsigned long long)s->skipped,
 		    (unsigned long long)s->malformed,
 		    (unsigned long long)s->lost,
