@@ -106,6 +106,11 @@ struct aggregate {
 
 	char		*keybuf;	/* the blob of the record being added */
 	size_t		 keycap;
+
+	/* aggregate_sort(): the entries in key order, while sorted is set. */
+	struct entry	**order;
+	size_t		 order_cap;
+	int		 sorted;
 };
 
 /*
@@ -319,6 +324,7 @@ aggregate_free(struct aggregate *a)
 	free(a->profiles);
 	free(a->ptable);
 	free(a->keybuf);
+	free(a->order);
 	arena_reset(a, 0);
 	free(a);
 }
@@ -591,6 +597,7 @@ aggregate_add_access(struct aggregate *a, const struct record *r,
 	e->first_ms = e->last_ms = ms;
 	count(e, r, acc, ms);
 	a->count++;
+	a->sorted = 0;
 	a->profiles[prof].count++;
 	if (a->count * 2 > a->table_size) {
 		if (rehash(a) < 0) {
@@ -617,6 +624,39 @@ aggregate_add(struct aggregate *a, const struct record *r,
 	return aggregate_add_access(a, r, c, &acc);
 }
 
+static int
+cmp_entry_key(const void *x, const void *y)
+{
+	const struct entry *a = *(const struct entry *const *)x;
+	const struct entry *b = *(const struct entry *const *)y;
+	size_t n = a->keylen < b->keylen ? a->keylen : b->keylen;
+	int c = memcmp(a->key, b->key, n);
+
+	if (c != 0)
+		return c;
+	return a->keylen < b->keylen ? -1 : a->keylen > b->keylen;
+}
+
+int
+aggregate_sort(struct aggregate *a)
+{
+	struct entry **v;
+	size_t i;
+
+	if (a->count > a->order_cap) {
+		v = realloc(a->order, a->count * sizeof(*v));
+		if (v == NULL)
+			return -ENOMEM;
+		a->order = v;
+		a->order_cap = a->count;
+	}
+	for (i = 0; i < a->count; i++)
+		a->order[i] = entry_at(a, i);
+	qsort(a->order, a->count, sizeof(*a->order), cmp_entry_key);
+	a->sorted = 1;
+	return 0;
+}
+
 int
 aggregate_foreach(const struct aggregate *a, aggregate_cb cb, void *arg)
 {
@@ -627,7 +667,7 @@ aggregate_foreach(const struct aggregate *a, aggregate_cb cb, void *arg)
 	int rc;
 
 	for (i = 0; i < a->count; i++) {
-		e = entry_at(a, i);
+		e = a->sorted ? a->order[i] : entry_at(a, i);
 		/* Unpack the blob: the strings are handed out in place. */
 		p = e->key + 1;
 		for (k = 0; k < K_NKEYS; k++) {
@@ -689,6 +729,7 @@ aggregate_clear(struct aggregate *a)
 	/* Entry chunks and tables keep their size: the next interval is likely
 	 * to need as much again, and the caps bound them. */
 	a->count = 0;
+	a->sorted = 0;
 	memset(a->table, 0, a->table_size * sizeof(*a->table));
 	memset(a->strs, 0, a->strs_size * sizeof(*a->strs));
 	a->nstrs = 0;

@@ -375,6 +375,13 @@ size_t aggregate_memory(const struct aggregate *);
 typedef int (*aggregate_cb)(const struct observation *, void *arg);
 int aggregate_foreach(const struct aggregate *, aggregate_cb cb, void *arg);
 /*
+ * Until the next new key or clear, aggregate_foreach visits in the order of
+ * the keys' bytes instead: each (class, profile, label, container) together,
+ * by fields within - the order a store keyed that way inserts fastest.
+ * 0 or -ENOMEM (the order stays as it was).
+ */
+int aggregate_sort(struct aggregate *);
+/*
  * Visit each profile that overflowed since the last clear with its count.
  * Records dropped because the table of profiles itself was full are counted
  * under the profile "" (their name was not kept).
