@@ -29,6 +29,8 @@
 #define LOOP_POLL_MS 100		/* audit.log polling when idle */
 #define LOOP_STATS_MS 5000		/* sd_notify STATUS, kernel lost */
 #define LOOP_RANGES_MAX 8		/* netlink runs audit.log has not passed */
+#define LOOP_REOPEN_MS 1000		/* first retry after a source failed */
+#define LOOP_REOPEN_MAX_MS 30000	/* retries slow down to this */
 
 /* Events [from, to] by (epoch, serial) that netlink counted in one run. */
 struct serial_range {
@@ -37,9 +39,19 @@ struct serial_range {
 
 struct loop_source {
 	struct loop *loop;
-	struct source *src;
+	struct source *src;		/* NULL while waiting to reopen */
+	enum source_type kind;
 	int	 idx;			/* in the pipeline */
 	struct event *ev;
+	/*
+	 * A descriptor that failed is closed and opened again later: the
+	 * counts of the closed ones, where to resume, when to try.
+	 */
+	struct source_counts closed;
+	char	 resume[1024];
+	struct event *reopen_ev;
+	int64_t	 reopen_ms;
+	uint64_t reopens;
 	uint64_t lost_reported;
 	uint64_t dup_dropped;
 	int64_t	 new_e, new_s;		/* the newest stamp handed on */
@@ -107,6 +119,25 @@ loop_tv(int64_t ms)
 	return tv;
 }
 
+/* The source's counts, the closed descriptors' included. */
+static void
+loop_counts(const struct loop_source *ls, struct source_counts *ret)
+{
+	struct source_counts c;
+
+	memset(&c, 0, sizeof(c));
+	if (ls->src != NULL)
+		source_get_counts(ls->src, &c);
+	c.read += ls->closed.read;
+	c.lost += ls->closed.lost;
+	c.kernel_lost += ls->closed.kernel_lost;
+	c.overflows += ls->closed.overflows;
+	c.rotations += ls->closed.rotations;
+	if (ls->closed.last_record_ms > c.last_record_ms)
+		c.last_record_ms = ls->closed.last_record_ms;
+	*ret = c;
+}
+
 /* ------------------------------------------------------------------ sink */
 
 static int
@@ -137,7 +168,7 @@ static int
 loop_claim(struct loop_source *ls, const char *text, size_t len)
 {
 	struct loop *l = ls->loop;
-	enum source_type kind = source_kind(ls->src);
+	enum source_type kind = ls->kind;
 	int64_t epoch, serial;
 	int ms;
 
@@ -200,7 +231,7 @@ loop_netlink_position(struct loop *l, char *buf, size_t len)
 	 * events again.
 	 */
 	for (i = 0; i < l->nsrc; i++)
-		if (source_kind(l->src[i].src) != SOURCE_NETLINK &&
+		if (l->src[i].kind != SOURCE_NETLINK &&
 		    loop_stamp_cmp(l->src[i].new_e, l->src[i].new_s, min_e,
 		    min_s) < 0) {
 			min_e = l->src[i].new_e;
@@ -314,7 +345,7 @@ loop_report_lost(struct loop *l)
 	size_t i;
 
 	for (i = 0; i < l->nsrc; i++) {
-		source_get_counts(l->src[i].src, &c);
+		loop_counts(&l->src[i], &c);
 		if (c.lost > l->src[i].lost_reported) {
 			pipeline_add_lost(l->pipe, l->src[i].idx,
 			    c.lost - l->src[i].lost_reported, 0);
@@ -373,18 +404,80 @@ loop_flush_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ------------------------------------------------------------ reading */
 
+static int loop_open_source(struct loop *, struct loop_source *,
+    const char *pos);
+
+static void
+loop_reopen_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct loop_source *ls = arg;
+	struct timeval tv;
+	int r;
+
+	r = loop_open_source(ls->loop, ls, ls->resume[0] != '\0' ?
+	    ls->resume : NULL);
+	if (r == 0) {
+		ls->reopens++;
+		log_warn("%s: reopened (%" PRIu64 " time%s); reading again",
+		    source_name(ls->src), ls->reopens,
+		    ls->reopens == 1 ? "" : "s");
+		event_add(ls->ev, NULL);
+		/* What came while it was closed, if the kernel kept it. */
+		(void)source_read(ls->src);
+		ls->reopen_ms = 0;
+		return;
+	}
+	ls->reopen_ms = ls->reopen_ms * 2 > LOOP_REOPEN_MAX_MS ?
+	    LOOP_REOPEN_MAX_MS : ls->reopen_ms * 2;
+	log_error("reopening a source: %s; next try in %" PRId64 " ms",
+	    strerror(-r), ls->reopen_ms);
+	tv = loop_tv(ls->reopen_ms);
+	evtimer_add(ls->reopen_ev, &tv);
+}
+
 static void
 loop_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct loop_source *ls = arg;
+	struct source_counts c;
+	struct timeval tv;
 	int r = source_read(ls->src);
 
-	/* A descriptor that keeps failing would spin the loop: stop it. */
-	if (r < 0) {
-		log_error("%s: read: %s; this source stops",
-		    source_name(ls->src), strerror(-r));
-		event_del(ls->ev);
+	if (r >= 0)
+		return;
+	/*
+	 * A descriptor that keeps failing would spin the loop: close it and
+	 * open a new one later, resuming where this one stopped.  What was
+	 * handed on is in the pipeline already; the rest of this socket's
+	 * queue is gone with it.
+	 */
+	if (source_position(ls->src, ls->resume, sizeof(ls->resume)) < 0)
+		ls->resume[0] = '\0';
+	if (ls->kind == SOURCE_NETLINK)
+		ls->resume[0] = '\0';
+	ls->reopen_ms = LOOP_REOPEN_MS;
+	log_error("%s: read: %s; closing it, reopening in %" PRId64 " ms",
+	    source_name(ls->src), strerror(-r), ls->reopen_ms);
+	source_get_counts(ls->src, &c);
+	ls->closed.read += c.read;
+	ls->closed.lost += c.lost;
+	ls->closed.kernel_lost += c.kernel_lost;
+	ls->closed.overflows += c.overflows;
+	ls->closed.rotations += c.rotations;
+	if (c.last_record_ms > ls->closed.last_record_ms)
+		ls->closed.last_record_ms = c.last_record_ms;
+	event_free(ls->ev);
+	ls->ev = NULL;
+	source_free(ls->src);
+	ls->src = NULL;
+	if (ls->reopen_ev == NULL &&
+	    (ls->reopen_ev = evtimer_new(ls->loop->base, loop_reopen_cb,
+	    ls)) == NULL) {
+		log_error("cannot schedule the reopen: this source stops");
+		return;
 	}
+	tv = loop_tv(ls->reopen_ms);
+	evtimer_add(ls->reopen_ev, &tv);
 }
 
 static void
@@ -429,7 +522,7 @@ loop_kernel_lost(struct loop *l)
 		size_t i, k = 0;
 
 		for (i = 0; i < l->nsrc; i++)
-			if (source_kind(l->src[i].src) == SOURCE_NETLINK)
+			if (l->src[i].kind == SOURCE_NETLINK)
 				k = i;
 		pipeline_add_lost(l->pipe, l->src[k].idx, 0, d);
 		l->kernel_lost_total += d;
@@ -450,7 +543,7 @@ loop_stats_cb(evutil_socket_t fd, short what, void *arg)
 
 	loop_kernel_lost(l);
 	for (i = 0; i < l->nsrc; i++) {
-		source_get_counts(l->src[i].src, &c);
+		loop_counts(&l->src[i], &c);
 		read += c.read;
 		lost += c.lost;
 	}
@@ -560,39 +653,19 @@ loop_sink(struct loop_source *ls, struct source_sink *sink)
 	sink->arg = ls;
 }
 
+/*
+ * Open ls's source (of ls->kind) from pos and make its event; the pipeline
+ * index stays the same when it is opened again.
+ */
 static int
-loop_add_source(struct loop *l, enum source_type kind, int quiet)
+loop_open_source(struct loop *l, struct loop_source *ls, const char *pos)
 {
-	struct loop_source *ls = &l->src[l->nsrc];
 	struct source_sink sink;
-	char *pos = NULL, fname[CONFIG_PATH_MAX + 8];
-	const char *name;
 	int r;
 
-	memset(ls, 0, sizeof(*ls));
-	ls->loop = l;
 	loop_sink(ls, &sink);
-	switch (kind) {
+	switch (ls->kind) {
 	case SOURCE_NETLINK:
-		name = "netlink";
-		break;
-	case SOURCE_AUDITLOG:
-		snprintf(fname, sizeof(fname), "file:%s", l->cfg.audit_log);
-		name = fname;
-		break;
-	default:
-		name = "kmsg";
-		break;
-	}
-	r = store_get_checkpoint(l->store, name, &pos);
-	if (r < 0 && r != -ENOENT) {
-		log_error("%s: reading the checkpoint: %s", name, strerror(-r));
-		return r;
-	}
-	switch (kind) {
-	case SOURCE_NETLINK:
-		if (pos != NULL)
-			loop_load_ranges(l, pos);
 		r = source_netlink_new(&sink, l->cfg.netlink_rcvbuf, &ls->src);
 		break;
 	case SOURCE_AUDITLOG:
@@ -604,14 +677,8 @@ loop_add_source(struct loop *l, enum source_type kind, int quiet)
 		    &ls->src);
 		break;
 	}
-	free(pos);
-	if (r < 0) {
-		if (quiet)
-			log_info("%s: not available: %s", name, strerror(-r));
-		else
-			log_error("%s: %s", name, strerror(-r));
+	if (r < 0)
 		return r;
-	}
 	ls->idx = pipeline_add_source(l->pipe, source_name(ls->src));
 	if (ls->idx < 0) {
 		r = ls->idx;
@@ -628,6 +695,48 @@ loop_add_source(struct loop *l, enum source_type kind, int quiet)
 		source_free(ls->src);
 		ls->src = NULL;
 		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int
+loop_add_source(struct loop *l, enum source_type kind, int quiet)
+{
+	struct loop_source *ls = &l->src[l->nsrc];
+	char *pos = NULL, fname[CONFIG_PATH_MAX + 8];
+	const char *name;
+	int r;
+
+	memset(ls, 0, sizeof(*ls));
+	ls->loop = l;
+	switch (kind) {
+	case SOURCE_NETLINK:
+		name = "netlink";
+		break;
+	case SOURCE_AUDITLOG:
+		snprintf(fname, sizeof(fname), "file:%s", l->cfg.audit_log);
+		name = fname;
+		break;
+	default:
+		name = "kmsg";
+		break;
+	}
+	ls->kind = kind;
+	r = store_get_checkpoint(l->store, name, &pos);
+	if (r < 0 && r != -ENOENT) {
+		log_error("%s: reading the checkpoint: %s", name, strerror(-r));
+		return r;
+	}
+	if (kind == SOURCE_NETLINK && pos != NULL)
+		loop_load_ranges(l, pos);
+	r = loop_open_source(l, ls, pos);
+	free(pos);
+	if (r < 0) {
+		if (quiet)
+			log_info("%s: not available: %s", name, strerror(-r));
+		else
+			log_error("%s: %s", name, strerror(-r));
+		return r;
 	}
 	l->nsrc++;
 	log_info("reading %s", source_name(ls->src));
@@ -770,17 +879,21 @@ loop_run(struct loop *l)
 		l->rc = -EIO;
 	/* What already waits in the sockets and files goes in too. */
 	for (i = 0; i < l->nsrc; i++)
-		(void)source_read(l->src[i].src);
+		if (l->src[i].src != NULL)
+			(void)source_read(l->src[i].src);
 	/* The last batch's positions go with the last observations. */
 	loop_flush(l);
 	for (i = 0; i < l->nsrc; i++) {
 		struct source_counts c;
 
-		source_get_counts(l->src[i].src, &c);
+		if (l->src[i].src == NULL)
+			continue;
+		loop_counts(&l->src[i], &c);
 		log_info("%s: %" PRIu64 " read, %" PRIu64 " duplicates "
-		    "dropped, %" PRIu64 " lost, %" PRIu64 " rotations",
-		    source_name(l->src[i].src), c.read,
-		    l->src[i].dup_dropped, c.lost, c.rotations);
+		    "dropped, %" PRIu64 " lost, %" PRIu64 " rotations, %"
+		    PRIu64 " reopens", source_name(l->src[i].src), c.read,
+		    l->src[i].dup_dropped, c.lost, c.rotations,
+		    l->src[i].reopens);
 	}
 	return l->rc;
 }
@@ -795,6 +908,8 @@ loop_free(struct loop *l)
 	for (i = 0; i < l->nsrc; i++) {
 		if (l->src[i].ev != NULL)
 			event_free(l->src[i].ev);
+		if (l->src[i].reopen_ev != NULL)
+			event_free(l->src[i].reopen_ev);
 		source_free(l->src[i].src);
 	}
 	if (l->sig_hup != NULL)

@@ -37,6 +37,12 @@ struct netlink_source {
 	int64_t	 overflowed;	/* ENOBUFS seen since the last gap measured */
 	int64_t	 last_epoch, last_serial;
 	char	*buf;
+	/*
+	 * Tests only ($AALEARND_TEST_NETLINK_FAIL_ON): a message holding this
+	 * text makes the read fail with EIO, as a broken socket would, so
+	 * that the daemon's recovery can be exercised.  NULL: never.
+	 */
+	const char *fail_on;
 };
 
 /*
@@ -154,6 +160,10 @@ netlink_read(struct source *src)
 			    nlh->nlmsg_type == NLMSG_ERROR ||
 			    nlh->nlmsg_type == NLMSG_DONE)
 				continue;
+			if (ns->fail_on != NULL && memmem(NLMSG_DATA(nlh),
+			    nlh->nlmsg_len - NLMSG_HDRLEN, ns->fail_on,
+			    strlen(ns->fail_on)) != NULL)
+				return -EIO;
 			netlink_message(ns, nlh->nlmsg_type, NLMSG_DATA(nlh),
 			    nlh->nlmsg_len - NLMSG_HDRLEN);
 			handed++;
@@ -219,6 +229,9 @@ source_netlink_new(const struct source_sink *sink, int rcvbuf,
 		netlink_free(&ns->base);
 		return r;
 	}
+	ns->fail_on = getenv("AALEARND_TEST_NETLINK_FAIL_ON");
+	if (ns->fail_on != NULL && *ns->fail_on == '\0')
+		ns->fail_on = NULL;
 	ns->rcvbuf = rcvbuf > 0 ? rcvbuf : 8 * 1024 * 1024;
 	if (setsockopt(ns->fd, SOL_SOCKET, SO_RCVBUFFORCE, &ns->rcvbuf,
 	    sizeof(ns->rcvbuf)) == -1)

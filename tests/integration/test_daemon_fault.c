@@ -2,7 +2,9 @@
  * test_daemon_fault - aalearnd under faults of its database and its input:
  * the disk fills while it flushes (a small tmpfs as the database directory),
  * the database is made read-only (chattr +i on the files and the directory),
- * audit.log is deleted and created again.  Through each fault the daemon
+ * audit.log is deleted and created again, the netlink socket fails (made
+ * to by $AALEARND_TEST_NETLINK_FAIL_ON: nothing outside can break a socket
+ * another process holds).  Through each fault the daemon
  * keeps running and says what is wrong; what it had committed stays; once
  * the fault is cleared, what it held in memory is written and the store
  * counts exactly the events written to audit.log.
@@ -13,6 +15,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <libaudit.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 
@@ -274,6 +277,71 @@ auditlog_recreated(void **state)
 	td_cleanup(&d);
 }
 
+static void
+send_avc(const char *profile, int count, int first)
+{
+	char msg[512];
+	int fd = audit_open(), i;
+
+	assert_true(fd >= 0);
+	for (i = 0; i < count; i++) {
+		snprintf(msg, sizeof(msg),
+		    "apparmor=\"DENIED\" operation=\"dbus_method_call\" "
+		    "bus=\"system\" path=\"/org/aalearn/Fault\" "
+		    "interface=\"org.aalearn.Fault\" member=\"M%d\" "
+		    "mask=\"send\" name=\"org.aalearn.fault\" pid=%d "
+		    "label=\"%s\" peer_pid=1 peer_label=\"unconfined\"",
+		    first + i, (int)getpid(), profile);
+		assert_true(audit_log_user_message(fd, AUDIT_USER_AVC, msg,
+		    NULL, NULL, NULL, 1) > 0);
+	}
+	audit_close(fd);
+}
+
+static void
+netlink_fails(void **state)
+{
+	struct tdaemon d;
+	struct td_count c;
+	char prof[96], trig[96], env[128];
+	int fd = -1;
+
+	if (geteuid() != 0 || (fd = audit_open()) < 0)
+		skip();
+	audit_close(fd);
+	td_init(&d);
+	snprintf(prof, sizeof(prof), "aalearn-it-fault-%d-%lld", (int)getpid(),
+	    (long long)td_now_ms());
+	snprintf(trig, sizeof(trig), "%s-trigger", prof);
+	td_write_conf(&d, "sources = netlink\n");
+	snprintf(env, sizeof(env), "AALEARND_TEST_NETLINK_FAIL_ON=%s", trig);
+	td_start_env(&d, env);
+	td_wait_ready(&d);
+	send_avc(prof, 40, 0);
+	c = td_wait_count(&d, prof, 40, 20000);
+	if (c.events != 40)
+		td_show_log(&d);
+	assert_int_equal(c.events, 40);
+	send_avc(trig, 1, 0);
+	if (!wait_log(&d, "reopened", 10000)) {
+		td_show_log(&d);
+		fail_msg("the netlink socket was not reopened");
+	}
+	assert_true(log_has(&d, "netlink: read: Input/output error"));
+	assert_alive(&d);
+	/* A new socket: these arrive, the old ones stay counted once. */
+	send_avc(prof, 30, 40);
+	c = td_wait_count(&d, prof, 70, 20000);
+	if (c.events != 70)
+		td_show_log(&d);
+	assert_int_equal(c.events, 70);
+	assert_int_equal(c.observations, 70);
+	assert_int_equal(td_stop(&d, SIGTERM), 0);
+	c = td_count(&d, prof);
+	assert_int_equal(c.events, 70);
+	td_cleanup(&d);
+}
+
 int
 main(void)
 {
@@ -281,6 +349,7 @@ main(void)
 		cmocka_unit_test(disk_full),
 		cmocka_unit_test(read_only),
 		cmocka_unit_test(auditlog_recreated),
+		cmocka_unit_test(netlink_fails),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
