@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -681,11 +682,46 @@ print_parser_output(char *out, const char *path, const char *shown)
 	}
 }
 
+/*
+ * Some valid patterns keep apparmor_parser 3.0.8 busy for minutes: every run
+ * has a deadline, $AALEARN_PARSER_TIMEOUT seconds (0: none).
+ */
+#define PARSER_TIMEOUT_S 60
+
+static int64_t
+parser_timeout_ms(void)
+{
+	const char *s = getenv("AALEARN_PARSER_TIMEOUT");
+	char *end;
+	long long v;
+
+	if (s == NULL || *s == '\0')
+		return PARSER_TIMEOUT_S * 1000;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < 0 || v > 86400 * 7)
+		return PARSER_TIMEOUT_S * 1000;
+	return (int64_t)v * 1000;
+}
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int
 cli_parser_run(struct cli *cli, const char *flag, const char *overlay,
     const char *path, const char *shown)
 {
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t sa;
+	siginfo_t si;
+	int64_t limit = parser_timeout_ms(), deadline;
+	int timed_out = 0;
 	char *argv[] = { mut(cli->parser), mut(flag), mut("-I"),
 	    mut(cli->profile_dir), mut(path), NULL, NULL, NULL };
 	char out[8192];
@@ -711,7 +747,15 @@ cli_parser_run(struct cli *cli, const char *flag, const char *overlay,
 	    O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, pfd[1], STDOUT_FILENO);
 	posix_spawn_file_actions_adddup2(&fa, pfd[1], STDERR_FILENO);
-	r = posix_spawnp(&pid, cli->parser, &fa, NULL, argv, environ);
+	/*
+	 * A group of its own: the parser forks workers, and a run past its
+	 * deadline is stopped with all of them.
+	 */
+	posix_spawnattr_init(&sa);
+	posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETPGROUP);
+	posix_spawnattr_setpgroup(&sa, 0);
+	r = posix_spawnp(&pid, cli->parser, &fa, &sa, argv, environ);
+	posix_spawnattr_destroy(&sa);
 	posix_spawn_file_actions_destroy(&fa);
 	close(pfd[1]);
 	if (r != 0) {
@@ -721,9 +765,24 @@ cli_parser_run(struct cli *cli, const char *flag, const char *overlay,
 		return -r;
 	}
 	/* Keep the first 8 KiB of what it says; drain the rest. */
+	deadline = mono_ms() + limit;
 	for (;;) {
+		struct pollfd p = { pfd[0], POLLIN, 0 };
 		char drain[4096];
+		int64_t left = deadline - mono_ms();
 
+		if (limit > 0) {
+			if (left <= 0) {
+				timed_out = 1;
+				break;
+			}
+			r = poll(&p, 1, left > INT32_MAX ? INT32_MAX :
+			    (int)left);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r == 0)
+				continue;
+		}
 		if (len < sizeof(out) - 1)
 			n = read(pfd[0], out + len, sizeof(out) - 1 - len);
 		else
@@ -737,9 +796,26 @@ cli_parser_run(struct cli *cli, const char *flag, const char *overlay,
 	}
 	out[len] = '\0';
 	close(pfd[0]);
+	if (timed_out)
+		(void)kill(-pid, SIGKILL);
+	/*
+	 * Workers it left behind go with it, while the unreaped leader
+	 * keeps the group's id from being reused.
+	 */
+	while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) < 0) {
+		if (errno != EINTR)
+			return -errno;
+	}
+	(void)kill(-pid, SIGKILL);
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR)
 			return -errno;
+	}
+	if (timed_out) {
+		cli_error("%s did not finish %s within %lld s (set "
+		    "AALEARN_PARSER_TIMEOUT to wait longer); stopped it",
+		    cli->parser, shown, (long long)(limit / 1000));
+		return -ETIMEDOUT;
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
