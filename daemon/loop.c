@@ -29,6 +29,7 @@
 #define LOOP_POLL_MS 100		/* audit.log polling when idle */
 #define LOOP_STATS_MS 5000		/* sd_notify STATUS, kernel lost */
 #define LOOP_RANGES_MAX 8		/* netlink runs audit.log has not passed */
+#define LOOP_RETRY_MS 1000		/* flushes while the database fails */
 #define LOOP_REOPEN_MS 1000		/* first retry after a source failed */
 #define LOOP_REOPEN_MAX_MS 30000	/* retries slow down to this */
 
@@ -97,6 +98,7 @@ struct loop {
 	/* The database refuses writes: since when, why, how often. */
 	int	 flush_err;		/* -errno of the first failure, 0: fine */
 	int64_t	 flush_err_ms;
+	int64_t	 flush_try_ms;		/* the last failed try */
 	uint64_t flush_err_count;
 };
 
@@ -332,7 +334,14 @@ loop_sink_batch(struct source *src, void *arg)
 	} else if (source_position(src, pos, sizeof(pos)) >= 0) {
 		(void)pipeline_set_position(ls->loop->pipe, ls->idx, pos);
 	}
-	if (pipeline_should_flush(ls->loop->pipe))
+	/*
+	 * While the database fails, a full aggregate would retry at every
+	 * batch (each try writing until the disk refuses): once a second is
+	 * enough, the flush timer tries too.
+	 */
+	if (pipeline_should_flush(ls->loop->pipe) &&
+	    (ls->loop->flush_err == 0 ||
+	    loop_now_ms() - ls->loop->flush_try_ms >= LOOP_RETRY_MS))
 		loop_flush(ls->loop);
 }
 
@@ -377,6 +386,7 @@ loop_flush(struct loop *l)
 		if (l->flush_err == 0)
 			l->flush_err_ms = now;
 		l->flush_err = r;
+		l->flush_try_ms = now;
 		l->flush_err_count++;
 		sd_notifyf(0, "STATUS=flushing to %s fails: %s (%" PRIu64
 		    " tries); %zu observations held", l->cfg.database,

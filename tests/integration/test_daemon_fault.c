@@ -94,6 +94,36 @@ assert_alive(struct tdaemon *d)
 	assert_int_equal(waitpid(d->pid, &status, WNOHANG), 0);
 }
 
+struct prof_row {
+	const char *name;
+	uint64_t overflow;
+};
+
+static int
+prof_cb(const struct profile_info *p, void *arg)
+{
+	struct prof_row *r = arg;
+
+	if (strcmp(p->name, r->name) == 0)
+		r->overflow = p->overflow;
+	return 0;
+}
+
+static uint64_t
+overflow_of(struct tdaemon *d, const char *profile)
+{
+	struct prof_row r = { profile, 0 };
+	char err[256];
+	struct store *st = store_open(d->db, STORE_READONLY, err, sizeof(err));
+	int rc;
+
+	assert_non_null(st);
+	rc = store_list_profiles(st, prof_cb, &r);
+	store_close(st);
+	assert_true(rc >= 0);
+	return r.overflow;
+}
+
 static void
 run(const char *cmd)
 {
@@ -102,14 +132,21 @@ run(const char *cmd)
 }
 
 static void
-start(struct tdaemon *d, struct feed *f, const char *tag)
+start_conf(struct tdaemon *d, struct feed *f, const char *tag,
+    const char *extra)
 {
 	td_init(d);
 	memset(f, 0, sizeof(*f));
 	snprintf(f->log, sizeof(f->log), "%s/audit.log", d->dir);
 	snprintf(f->profile, sizeof(f->profile), "%s-%d", tag, (int)getpid());
 	td_write_conf(d, "sources = auditlog\naudit_log = %s\n"
-	    "read_backlog = yes\n", f->log);
+	    "read_backlog = yes\n%s", f->log, extra);
+}
+
+static void
+start(struct tdaemon *d, struct feed *f, const char *tag)
+{
+	start_conf(d, f, tag, "");
 }
 
 static void
@@ -123,7 +160,13 @@ disk_full(void **state)
 
 	if (geteuid() != 0)
 		skip();
-	start(&d, &f, "diskfull");
+	/*
+	 * Flushes asked for by a full aggregate too (every 100 keys), and a
+	 * cap on what is held: 3000 of the 4000 new keys wait in memory, the
+	 * other 1000 are counted as overflow.
+	 */
+	start_conf(&d, &f, "diskfull", "flush_max_pending = 100\n"
+	    "max_pending = 3000\n");
 	snprintf(dbdir, sizeof(dbdir), "%s/db", d.dir);
 	assert_int_equal(mkdir(dbdir, 0700), 0);
 	assert_int_equal(mount("tmpfs", dbdir, "tmpfs", MS_NOSUID | MS_NODEV,
@@ -152,8 +195,8 @@ disk_full(void **state)
 	close(fd);
 
 	/* About 1 MiB more of observations than the free space (none). */
-	held = 4000;
-	feed_records(&f, held);
+	feed_records(&f, 4000);
+	held = 3000;
 	if (!wait_log(&d, "No space left on device", 20000) &&
 	    !wait_log(&d, "flush to", 1)) {
 		td_show_log(&d);
@@ -171,6 +214,7 @@ disk_full(void **state)
 		td_show_log(&d);
 	assert_int_equal(c.events, 200 + held);
 	assert_int_equal(c.observations, 200 + held);
+	assert_int_equal(overflow_of(&d, f.profile), 4000 - held);
 	assert_alive(&d);
 	assert_true(wait_log(&d, "flushing works again", 5000));
 	assert_int_equal(td_stop(&d, SIGTERM), 0);
