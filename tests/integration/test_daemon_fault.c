@@ -347,7 +347,7 @@ netlink_fails(void **state)
 {
 	struct tdaemon d;
 	struct td_count c;
-	char prof[96], trig[96], env[128];
+	char prof[64], trig[96], env[160];
 	int fd = -1;
 
 	if (geteuid() != 0 || (fd = audit_open()) < 0)
