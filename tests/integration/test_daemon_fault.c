@@ -16,6 +16,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <libaudit.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 
@@ -169,6 +170,12 @@ disk_full(void **state)
 	    "max_pending = 3000\n");
 	snprintf(dbdir, sizeof(dbdir), "%s/db", d.dir);
 	assert_int_equal(mkdir(dbdir, 0700), 0);
+	/*
+	 * A mount namespace of our own (the daemon inherits it): a failed
+	 * test leaves no tmpfs behind on the host.
+	 */
+	if (unshare(CLONE_NEWNS) == 0)
+		(void)mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
 	assert_int_equal(mount("tmpfs", dbdir, "tmpfs", MS_NOSUID | MS_NODEV,
 	    "size=6m,mode=0700"), 0);
 	snprintf(filler, sizeof(filler), "%s/filler", dbdir);
