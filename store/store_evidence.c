@@ -85,7 +85,7 @@ store_profile_entry(struct store *st, const char *name,
 	struct cache_entry *e;
 	sqlite3_stmt *s;
 	size_t len = strlen(name);
-	int64_t id;
+	int64_t id = 0;
 	uint64_t obs = 0;
 	int r = 0, rc;
 
