@@ -239,7 +239,8 @@ ctx_propose(struct cli *cli, struct store *st, struct cli_ctx *c)
 		dec_index_free(&dx);
 		return dx.err < 0 ? dx.err : r;
 	}
-	qsort(dx.v, dx.n, sizeof(*dx.v), cmp_dec_entry);
+	if (dx.n > 1)
+		qsort(dx.v, dx.n, sizeof(*dx.v), cmp_dec_entry);
 	for (i = 0; i < n; i++) {
 		struct dec_entry key = { .rule_id = (char *)c->props[i].id };
 		const struct dec_entry *e = dx.n == 0 || key.rule_id == NULL ?
