@@ -819,6 +819,15 @@ cli_parser_run(struct cli *cli, const char *flag, const char *overlay,
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
+	/*
+	 * Where posix_spawn cannot report a failed exec (it forks under
+	 * valgrind), the child's 127 and silence say the same.
+	 */
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && len == 0) {
+		cli_error("cannot run %s; install the apparmor package or "
+		    "pass --parser PATH", cli->parser);
+		return -ENOENT;
+	}
 	if (strcmp(flag, "-r") == 0)
 		cli_error("%s could not load %s into the kernel:", cli->parser,
 		    shown);

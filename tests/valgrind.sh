@@ -6,6 +6,7 @@
 #
 #   tests/valgrind.sh              build, then run everything
 #   tests/valgrind.sh unit         only the unit tests
+#   tests/valgrind.sh daemon       only aalearnd (a few seconds of audit.log)
 #   tests/valgrind.sh cli          only the CLI scripts (tests/integration/cli_*.sh,
 #                                  import_cli.sh, hostile_*.sh, fault_parser_*.sh)
 #   VALGRIND_FILTER=REGEX          only tests whose name matches
@@ -109,6 +110,43 @@ if [ "$WHAT" = all ] || [ "$WHAT" = cli ]; then
 			record "$name" 0 "(exit $rc, $runs runs, $(echo "$bad" | grep -c .) with findings, ${secs} s; see $keep)"
 		fi
 	done
+fi
+
+# The daemon itself: audit.log (and netlink when root) for a few seconds,
+# records in, a reload, a clean stop.
+if [ "$WHAT" = all ] || [ "$WHAT" = daemon ]; then
+	name=daemon/aalearnd
+	if [[ $name =~ $FILTER ]]; then
+		D=$(mktemp -d /tmp/aalearn-vg.XXXXXX)
+		srcs=auditlog
+		[ "$(id -u)" = 0 ] && srcs="netlink, auditlog"
+		printf 'database = %s/db/aalearn.db\nflush_interval = 200ms\nsources = %s\naudit_log = %s/audit.log\nread_backlog = yes\n' \
+		    "$D" "$srcs" "$D" >"$D/conf"
+		log=$LOGS/aalearnd.log
+		start=$(date +%s)
+		"${VG[@]}" --log-file="$log" "$B/daemon/aalearnd" -f -c "$D/conf" \
+		    2>"$LOGS/aalearnd.out" &
+		pid=$!
+		sleep 3
+		for i in $(seq 1000); do
+			echo "type=AVC msg=audit(1790000000.$((i % 1000)):$i): apparmor=\"ALLOWED\" operation=\"open\" class=\"file\" profile=\"vg\" name=\"/srv/vg/f$((i % 97))\" pid=$$ comm=\"sh\" requested_mask=\"r\" denied_mask=\"r\" fsuid=0 ouid=0"
+		done >>"$D/audit.log"
+		sleep 3
+		kill -HUP "$pid"
+		sleep 1
+		kill -TERM "$pid"
+		wait "$pid"
+		rc=$?
+		secs=$(( $(date +%s) - start ))
+		n=$("$B/cli/aalearn" --db "$D/db/aalearn.db" --json show vg 2>/dev/null |
+		    python3 -c 'import json,sys; print(sum(a["allowed"] + a.get("denied", 0) for a in json.load(sys.stdin)["accesses"]))' 2>/dev/null || echo "?")
+		rm -rf "$D"
+		if [ "$rc" = 0 ] && [ -z "$(bad_logs "$log")" ]; then
+			record "$name" 1 "($n of 1000 events stored, ${secs} s)"
+		else
+			record "$name" 0 "(exit $rc, $n of 1000 events stored; see $log)"
+		fi
+	fi
 fi
 
 echo
