@@ -124,6 +124,18 @@ serial_of(const char *line)
 	return p != NULL ? atoi(p + 3) : -1;
 }
 
+/* One more sighting of a line's serial (1..4000); any other fails. */
+static void
+count_serial(unsigned char *count, const char *line)
+{
+	int n = serial_of(line);
+
+	if (n >= 1 && n <= 4000)
+		count[n]++;
+	else
+		fail_msg("a line without a serial in 1..4000: %s", line);
+}
+
 /* What the sink saw is exactly from..to, in order; then forget it. */
 static void
 expect(struct fixture *f, int from, int to)
@@ -671,7 +683,7 @@ random_ops(void **state)
 					    serial_of(f->seen.line[0]),
 					    serial_of(f->seen.line[f->seen.n - 1]));
 				for (i = 0; i < f->seen.n; i++)
-					count[serial_of(f->seen.line[i])]++;
+					count_serial(count, f->seen.line[i]);
 				seen_clear(&f->seen);
 				free(committed);
 				committed = position(s);
@@ -698,7 +710,7 @@ random_ops(void **state)
 		assert_true(source_read(s) >= 0);
 		assert_true(source_read(s) >= 0);
 		for (i = 0; i < f->seen.n; i++)
-			count[serial_of(f->seen.line[i])]++;
+			count_serial(count, f->seen.line[i]);
 		seen_clear(&f->seen);
 		for (counted_upto = 1; counted_upto <= written; counted_upto++)
 			if (count[counted_upto] != 1)
