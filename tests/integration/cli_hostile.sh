@@ -7,29 +7,7 @@
 # the evidence never touched.
 set -euo pipefail
 
-BUILD=${AALEARN_BUILD_DIR:-$(cd "$(dirname "$0")/../.." && pwd)/build}
-AALEARN=${AALEARN_BIN:-$BUILD/cli/aalearn}
-T=$(mktemp -d /tmp/aalearn-cli.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-chmod 700 "$T"
-mkdir "$T/pd"
-for d in abi abstractions tunables; do
-	cp -a "/etc/apparmor.d/$d" "$T/pd/"
-done
-export AALEARN_DB=$T/db AALEARN_PROFILE_DIR=$T/pd NO_COLOR=1
-unset AALEARN_PARSER
-export AALEARN_SECURITYFS=$T/no-securityfs
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-run() {
-	local want=$1 rc=0
-	shift
-	"$@" >"$T/out" 2>"$T/err" || rc=$?
-	if [ "$rc" != "$want" ]; then
-		echo "--- stdout"; cat "$T/out"; echo "--- stderr"; cat "$T/err"
-		fail "'$*' exited $rc, expected $want"
-	fi
-}
+. "$(dirname "$0")/lib_cli.sh"
 # no_raw FILE: no control byte but newline and tab, no escape sequence.
 no_raw() {
 	python3 - "$1" <<'PY' || fail "raw control bytes in $1"

@@ -5,34 +5,7 @@
 # rollback, export; text and --json output asserted.
 set -euo pipefail
 
-BUILD=${AALEARN_BUILD_DIR:-$(cd "$(dirname "$0")/../.." && pwd)/build}
-AALEARN=${AALEARN_BIN:-$BUILD/cli/aalearn}
-T=$(mktemp -d /tmp/aalearn-cli.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-chmod 700 "$T"
-mkdir "$T/pd"
-# The host's abstractions and tunables, for realistic includes.
-for d in abi abstractions tunables; do
-	cp -a "/etc/apparmor.d/$d" "$T/pd/"
-done
-export AALEARN_DB=$T/db AALEARN_PROFILE_DIR=$T/pd NO_COLOR=1
-unset AALEARN_PARSER AALEARN_SECURITYFS
-# No AppArmor in this kernel unless a test says otherwise.
-export AALEARN_SECURITYFS=$T/no-securityfs
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-# run EXPECTED_RC CMD...: output in $T/out and $T/err
-run() {
-	local want=$1 rc=0
-	shift
-	"$@" >"$T/out" 2>"$T/err" || rc=$?
-	if [ "$rc" != "$want" ]; then
-		echo "--- stdout"; cat "$T/out"; echo "--- stderr"; cat "$T/err"
-		fail "'$*' exited $rc, expected $want"
-	fi
-}
-has() { grep -qF -- "$1" "$T/out" || { cat "$T/out"; fail "stdout lacks '$1'"; }; }
-has_err() { grep -qF -- "$1" "$T/err" || { cat "$T/err"; fail "stderr lacks '$1'"; }; }
+. "$(dirname "$0")/lib_cli.sh"
 # json EXPR: evaluate a Python expression over the JSON on stdout (as d)
 json() {
 	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' \
