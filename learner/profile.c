@@ -1833,6 +1833,15 @@ profile_set_mode(const char *text, size_t len, const char *profile_name,
 			break;
 		}
 	}
+	/*
+	 * The header scan and the parser must agree on whether there is a
+	 * flags clause; where they do not (an unbalanced quote in the header,
+	 * say), editing could leave the old mode in place: refuse instead.
+	 */
+	if (have != (bl->flags != NULL)) {
+		rc = -EINVAL;
+		goto out;
+	}
 	if (have) {
 		/* Rebuild the list: the other flags kept in their order. */
 		struct sbuf f = { 0 };
