@@ -3,7 +3,9 @@
  * `aalearn profiles`, `aalearn show PROFILE` (the evidence by class).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -383,9 +385,129 @@ src_rates(struct store *st, struct src_list *sl, int64_t now)
 	free(again.rows);
 }
 
+/*
+ * The daemon's runtime status file (aalearnd.conf status_file): the store
+ * cannot report that writing to it fails, so the daemon says so there.
+ */
+#define DAEMON_STATUS_PATH "/run/aalearn/status"
+#define DAEMON_STATUS_MAX 4096
+
+struct daemon_status {
+	long	 pid;
+	long long time_ms;
+	long long since_ms;
+	unsigned long long held;
+	bool	 failing;
+	char	 error[256];
+};
+
+static bool
+daemon_status_num(const char *v, long long *ret)
+{
+	char *end;
+	long long n;
+
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || n < 0)
+		return false;
+	*ret = n;
+	return true;
+}
+
+/*
+ * True and *ret filled when the file exists, parses, and its daemon still
+ * runs: a file left by a daemon that died says nothing about now.
+ */
+static bool
+daemon_status_load(struct daemon_status *ret)
+{
+	const char *path = getenv("AALEARN_STATUS_FILE");
+	struct daemon_status ds = { 0 };
+	char buf[DAEMON_STATUS_MAX + 1], *line, *next;
+	bool have_pid = false, have_state = false;
+	long long n;
+	ssize_t len;
+	size_t got = 0;
+	int fd;
+
+	if (path == NULL || path[0] == '\0')
+		path = DAEMON_STATUS_PATH;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return false;
+	while (got < DAEMON_STATUS_MAX) {
+		len = read(fd, buf + got, DAEMON_STATUS_MAX - got);
+		if (len < 0 && errno == EINTR)
+			continue;
+		if (len <= 0)
+			break;
+		got += (size_t)len;
+	}
+	close(fd);
+	buf[got] = '\0';
+	for (line = buf; line != NULL && *line != '\0'; line = next) {
+		char *eq;
+
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		if ((eq = strchr(line, '=')) == NULL)
+			continue;
+		*eq++ = '\0';
+		if (strcmp(line, "pid") == 0 && daemon_status_num(eq, &n) &&
+		    n > 0 && n <= 0x7fffffff) {
+			ds.pid = (long)n;
+			have_pid = true;
+		} else if (strcmp(line, "time_ms") == 0 &&
+		    daemon_status_num(eq, &n)) {
+			ds.time_ms = n;
+		} else if (strcmp(line, "since_ms") == 0 &&
+		    daemon_status_num(eq, &n)) {
+			ds.since_ms = n;
+		} else if (strcmp(line, "held") == 0 &&
+		    daemon_status_num(eq, &n)) {
+			ds.held = (unsigned long long)n;
+		} else if (strcmp(line, "state") == 0) {
+			ds.failing = strcmp(eq, "failing") == 0;
+			have_state = true;
+		} else if (strcmp(line, "error") == 0) {
+			snprintf(ds.error, sizeof(ds.error), "%s", eq);
+		}
+	}
+	if (!have_pid || !have_state)
+		return false;
+	if (kill((pid_t)ds.pid, 0) < 0 && errno != EPERM)
+		return false;
+	*ret = ds;
+	return true;
+}
+
+static void
+daemon_status_json(FILE *f, const struct daemon_status *ds)
+{
+	char t[64];
+
+	fprintf(f, ",\"daemon\":{\"pid\":%ld,\"state\":", ds->pid);
+	json_string(f, ds->failing ? "failing" : "ok");
+	fputs(",\"error\":", f);
+	json_string(f, ds->failing ? ds->error : NULL);
+	fprintf(f, ",\"held\":%llu,\"updated_ms\":%lld,\"since_ms\":",
+	    ds->held, ds->time_ms);
+	if (ds->failing)
+		fprintf(f, "%lld,\"since\":", ds->since_ms);
+	else
+		fputs("null,\"since\":", f);
+	json_string(f, ds->failing ?
+	    cli_time_iso(ds->since_ms, t, sizeof(t)) : NULL);
+	fputc('}', f);
+}
+
 int
 cmd_status(struct cli *cli, int argc, char **argv)
 {
+	struct daemon_status ds;
+	bool have_ds;
 	struct prof_list pl = { 0 };
 	struct src_list sl = { 0 };
 	struct store *st;
@@ -396,6 +518,14 @@ cmd_status(struct cli *cli, int argc, char **argv)
 
 	if (no_args("status", argc, argv) != 0)
 		return EXIT_ERROR;
+	have_ds = daemon_status_load(&ds);
+	/* Before the store, which may be what fails to open. */
+	if (have_ds && ds.failing && !cli->json) {
+		printf("warning: aalearnd cannot write the store since %s: ",
+		    cli_time_iso(ds.since_ms, t, sizeof(t)));
+		text_safe(stdout, ds.error);
+		printf("; %llu observations held in memory\n\n", ds.held);
+	}
 	if ((st = cli_open_store(cli, STORE_READONLY)) == NULL)
 		return EXIT_ERROR;
 	r = store_list_sources(st, src_cb, &sl);
@@ -412,6 +542,8 @@ cmd_status(struct cli *cli, int argc, char **argv)
 		json_string(stdout, cli->db);
 		fputs(",\"host\":", stdout);
 		json_string(stdout, store_host_id(st));
+		if (have_ds)
+			daemon_status_json(stdout, &ds);
 		fputs(",\"sources\":[", stdout);
 		for (i = 0; i < sl.n; i++) {
 			const struct source_stats *s = &sl.rows[i].s;

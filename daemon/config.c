@@ -39,6 +39,8 @@ config_default(struct config *cfg)
 	snprintf(cfg->proc_root, sizeof(cfg->proc_root), "%s", "/proc");
 	cfg->attribution_cache = 4096;
 	cfg->netlink_rcvbuf = 8 * 1024 * 1024;
+	snprintf(cfg->status_file, sizeof(cfg->status_file), "%s",
+	    "/run/aalearn/status");
 	cfg->log_level = LOG_LEVEL_INFO;
 }
 
@@ -213,6 +215,13 @@ config_set(struct config *cfg, const char *key, const char *val,
 		*why = "expected an absolute path";
 		return config_parse_path(val, cfg->proc_root,
 		    sizeof(cfg->proc_root));
+	}
+	if (strcmp(key, "status_file") == 0) {
+		*why = "expected an absolute path";
+		if (val[0] != '/')
+			return -EINVAL;
+		return config_parse_path(val, cfg->status_file,
+		    sizeof(cfg->status_file));
 	}
 	if (strcmp(key, "attribution_cache") == 0) {
 		*why = "expected a number from 1 to 10000000";

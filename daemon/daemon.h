@@ -70,6 +70,8 @@ struct config {
 	size_t	 attribution_cache;
 	int	 netlink_rcvbuf;
 	int	 log_level;		/* LOG_LEVEL_* */
+	/* Runtime status for 'aalearn status' when the store fails. */
+	char	 status_file[CONFIG_PATH_MAX];
 };
 
 void config_default(struct config *);

@@ -10,6 +10,7 @@
  * deliver a record of an event owns that event.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -100,6 +101,7 @@ struct loop {
 	int64_t	 flush_err_ms;
 	int64_t	 flush_try_ms;		/* the last failed try */
 	uint64_t flush_err_count;
+	int	 status_err;		/* last status_file error, 0: fine */
 };
 
 static int64_t
@@ -363,6 +365,64 @@ loop_report_lost(struct loop *l)
 	}
 }
 
+/*
+ * The store cannot say that the store fails, so the state of each flush
+ * goes to a small file too (config status_file), read by 'aalearn status':
+ * written to a temporary name and renamed over, so that a reader sees the
+ * old file or the new one, never half of one.  0644 despite the unit's
+ * UMask, so that an unprivileged 'aalearn status' can read it.
+ */
+static int
+loop_status_write(struct loop *l, int64_t now, size_t held)
+{
+	char tmp[CONFIG_PATH_MAX + 16], buf[512];
+	int fd, n, r = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", l->cfg.status_file) >=
+	    (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	n = snprintf(buf, sizeof(buf), "pid=%ld\ntime_ms=%" PRId64 "\n"
+	    "state=%s\nerror=%s\nheld=%zu\nsince_ms=%" PRId64 "\n",
+	    (long)getpid(), now, l->flush_err != 0 ? "failing" : "ok",
+	    l->flush_err != 0 ? strerror(-l->flush_err) : "",
+	    held, l->flush_err != 0 ? l->flush_err_ms : (int64_t)0);
+	if (n < 0 || n >= (int)sizeof(buf))
+		return -EOVERFLOW;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+	    0644);
+	if (fd < 0)
+		return -errno;
+	if (fchmod(fd, 0644) < 0 || write(fd, buf, (size_t)n) != n ||
+	    fsync(fd) < 0)
+		r = errno != 0 ? -errno : -EIO;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, l->cfg.status_file) < 0)
+		r = -errno;
+	if (r < 0)
+		(void)unlink(tmp);
+	return r;
+}
+
+static void
+loop_status(struct loop *l, int64_t now, size_t held)
+{
+	int r;
+
+	errno = 0;
+	r = loop_status_write(l, now, held);
+	/* Once per cause: a missing /run/aalearn outside systemd is normal. */
+	if (r < 0 && r != l->status_err) {
+		if (r == -ENOENT)
+			log_debug("status file %s: %s", l->cfg.status_file,
+			    strerror(-r));
+		else
+			log_warn("status file %s: %s", l->cfg.status_file,
+			    strerror(-r));
+	}
+	l->status_err = r < 0 ? r : 0;
+}
+
 static void
 loop_flush(struct loop *l)
 {
@@ -391,6 +451,7 @@ loop_flush(struct loop *l)
 		sd_notifyf(0, "STATUS=flushing to %s fails: %s (%" PRIu64
 		    " tries); %zu observations held", l->cfg.database,
 		    strerror(-r), l->flush_err_count, ps.pending);
+		loop_status(l, now, ps.pending);
 		return;
 	}
 	if (l->flush_err != 0) {
@@ -404,6 +465,8 @@ loop_flush(struct loop *l)
 	} else if (r > 0) {
 		log_debug("flushed %d observations", r);
 	}
+	pipeline_get_stats(l->pipe, &ps);
+	loop_status(l, now, ps.pending);
 }
 
 static void
@@ -627,9 +690,10 @@ loop_reload(struct loop *l)
 	    next.max_observations_per_profile !=
 	    l->cfg.max_observations_per_profile ||
 	    next.attribution_cache != l->cfg.attribution_cache ||
-	    next.netlink_rcvbuf != l->cfg.netlink_rcvbuf)
-		log_warn("reload: sources, database, caps and proc_root "
-		    "take effect at the next start");
+	    next.netlink_rcvbuf != l->cfg.netlink_rcvbuf ||
+	    strcmp(next.status_file, l->cfg.status_file) != 0)
+		log_warn("reload: sources, database, caps, proc_root and "
+		    "status_file take effect at the next start");
 	/* What applies now; the rest stays as started. */
 	l->cfg.log_level = next.log_level;
 	l->cfg.flush_interval_ms = next.flush_interval_ms;
@@ -905,6 +969,10 @@ loop_run(struct loop *l)
 		    l->src[i].dup_dropped, c.lost, c.rotations,
 		    l->src[i].reopens);
 	}
+	/* A stopped daemon holds nothing: no stale warning. */
+	if (unlink(l->cfg.status_file) < 0 && errno != ENOENT)
+		log_debug("status file %s: %s", l->cfg.status_file,
+		    strerror(errno));
 	return l->rc;
 }
 

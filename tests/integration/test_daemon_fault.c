@@ -140,8 +140,55 @@ start_conf(struct tdaemon *d, struct feed *f, const char *tag,
 	memset(f, 0, sizeof(*f));
 	snprintf(f->log, sizeof(f->log), "%s/audit.log", d->dir);
 	snprintf(f->profile, sizeof(f->profile), "%s-%d", tag, (int)getpid());
+	/* The status file outside the database directory, which is what fails. */
 	td_write_conf(d, "sources = auditlog\naudit_log = %s\n"
-	    "read_backlog = yes\n%s", f->log, extra);
+	    "read_backlog = yes\nstatus_file = %s/status\n%s", f->log, d->dir,
+	    extra);
+}
+
+/* The output of 'aalearn [--json] status' for d's store and status file. */
+static void
+cli_status(struct tdaemon *d, int json, char *out, size_t outlen)
+{
+	const char *bin = getenv("AALEARN_BIN");
+	char cmd[1024];
+	size_t got = 0, n;
+	FILE *p;
+
+	assert_non_null(bin);
+	snprintf(cmd, sizeof(cmd), "AALEARN_STATUS_FILE='%s/status' '%s' "
+	    "--db '%s'%s status 2>&1", d->dir, bin, d->db,
+	    json ? " --json" : "");
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while (got + 1 < outlen &&
+	    (n = fread(out + got, 1, outlen - 1 - got, p)) > 0)
+		got += n;
+	out[got] = '\0';
+	(void)pclose(p);
+}
+
+/*
+ * Wait until 'aalearn status' shows (want 1) or no longer shows (want 0)
+ * the daemon's warning that the store cannot be written; 1 when it did.
+ */
+static int
+wait_cli_warning(struct tdaemon *d, int want, const char *error,
+    char *out, size_t outlen)
+{
+	int64_t end = td_now_ms() + 10000;
+	int has;
+
+	do {
+		cli_status(d, 0, out, outlen);
+		has = strstr(out, "warning: aalearnd cannot write the store "
+		    "since ") != NULL && strstr(out, error) != NULL &&
+		    strstr(out, "observations held in memory") != NULL;
+		if (has == want)
+			return 1;
+		usleep(100000);
+	} while (td_now_ms() < end);
+	return 0;
 }
 
 static void
@@ -153,7 +200,7 @@ start(struct tdaemon *d, struct feed *f, const char *tag)
 static void
 disk_full(void **state)
 {
-	char dbdir[160], cmd[512], filler[200];
+	char dbdir[160], cmd[512], filler[200], out[65536];
 	struct tdaemon d;
 	struct feed f;
 	struct td_count c;
@@ -213,6 +260,17 @@ disk_full(void **state)
 	/* What was committed before stays readable. */
 	c = td_count(&d, f.profile);
 	assert_true(c.events >= 200);
+	/* 'aalearn status' says so, though the store cannot. */
+	if (!wait_cli_warning(&d, 1, "No space left on device", out,
+	    sizeof(out))) {
+		td_show_log(&d);
+		fail_msg("aalearn status shows no warning: %s", out);
+	}
+	cli_status(&d, 1, out, sizeof(out));
+	if (strstr(out, "\"daemon\":{") == NULL ||
+	    strstr(out, "\"state\":\"failing\"") == NULL ||
+	    strstr(out, "\"error\":\"No space left on device\"") == NULL)
+		fail_msg("aalearn --json status: %s", out);
 
 	/* Clear the fault: everything held goes in, exactly once. */
 	assert_int_equal(unlink(filler), 0);
@@ -224,9 +282,18 @@ disk_full(void **state)
 	assert_int_equal(overflow_of(&d, f.profile), 4000 - held);
 	assert_alive(&d);
 	assert_true(wait_log(&d, "flushing works again", 5000));
+	if (!wait_cli_warning(&d, 0, "No space left on device", out,
+	    sizeof(out)))
+		fail_msg("aalearn status still warns after recovery: %s", out);
+	cli_status(&d, 1, out, sizeof(out));
+	if (strstr(out, "\"state\":\"ok\"") == NULL)
+		fail_msg("aalearn --json status after recovery: %s", out);
 	assert_int_equal(td_stop(&d, SIGTERM), 0);
 	c = td_count(&d, f.profile);
 	assert_int_equal(c.events, 200 + held);
+	/* Stopped: nothing left to warn about. */
+	cli_status(&d, 0, out, sizeof(out));
+	assert_null(strstr(out, "cannot write the store"));
 
 	snprintf(cmd, sizeof(cmd), "umount '%s'", dbdir);
 	run(cmd);

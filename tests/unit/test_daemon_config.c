@@ -54,6 +54,7 @@ every_key(void **state)
 	    "proc_root = /tmp/proc\n"
 	    "attribution_cache = 5\n"
 	    "netlink_rcvbuf = 1048576\n"
+	    "status_file = /tmp/st/status\n"
 	    "log_level = debug", err, sizeof(err)), 0);
 	assert_int_equal(c.sources, SOURCE_NETLINK | SOURCE_AUDITLOG);
 	assert_string_equal(c.audit_log, "/tmp/x/audit.log");
@@ -66,6 +67,7 @@ every_key(void **state)
 	assert_string_equal(c.proc_root, "/tmp/proc");
 	assert_int_equal(c.attribution_cache, 5);
 	assert_int_equal(c.netlink_rcvbuf, 1048576);
+	assert_string_equal(c.status_file, "/tmp/st/status");
 	assert_int_equal(c.log_level, LOG_LEVEL_DEBUG);
 }
 
@@ -89,6 +91,8 @@ rejects_with_line(void **state)
 		{ "max_pending = 12x\n", "line 1: max_pending" },
 		{ "netlink_rcvbuf = 10\n", "line 1: netlink_rcvbuf" },
 		{ "log_level = loud\n", "line 1: log_level" },
+		{ "status_file = :memory:\n", "line 1: status_file" },
+		{ "status_file = run/status\n", "line 1: status_file" },
 		{ "just words\n", "line 1: expected key = value" },
 		{ "database =\n", "line 1: database: missing value" },
 		{ " = x\n", "line 1: missing key" },
@@ -214,7 +218,9 @@ shipped_config(void **state)
 		keys++;
 	}
 	fclose(f);
-	assert_int_equal(keys, 12);
+	assert_int_equal(keys, 13);
+	/* The file documents the default, the one 'aalearn status' reads. */
+	assert_string_equal(c.status_file, "/run/aalearn/status");
 }
 
 static void
