@@ -200,8 +200,10 @@ start(struct tdaemon *d, struct feed *f, const char *tag)
 static void
 disk_full(void **state)
 {
-	char dbdir[160], cmd[512], filler[200], out[65536];
+	char dbdir[160], cmd[512], filler[200], out[65536], status[160];
 	struct tdaemon d;
+	struct stat sb;
+	mode_t old_mask;
 	struct feed f;
 	struct td_count c;
 	int fd, held;
@@ -227,7 +229,10 @@ disk_full(void **state)
 	    "size=6m,mode=0700"), 0);
 	snprintf(filler, sizeof(filler), "%s/filler", dbdir);
 
+	/* As under the unit's UMask=0077: the status file is 0644 anyway. */
+	old_mask = umask(077);
 	td_start(&d);
+	umask(old_mask);
 	td_wait_ready(&d);
 	feed_records(&f, 200);
 	c = td_wait_count(&d, f.profile, 200, 20000);
@@ -266,6 +271,9 @@ disk_full(void **state)
 		td_show_log(&d);
 		fail_msg("aalearn status shows no warning: %s", out);
 	}
+	snprintf(status, sizeof(status), "%s/status", d.dir);
+	assert_int_equal(stat(status, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0644);
 	cli_status(&d, 1, out, sizeof(out));
 	if (strstr(out, "\"daemon\":{") == NULL ||
 	    strstr(out, "\"state\":\"failing\"") == NULL ||
