@@ -31,33 +31,15 @@ records=$(grep -c 'apparmor=' "$here/sample.log")
 echo "sample: $records AppArmor records recorded from shop-worker on Debian 12's kernel"
 echo
 
-# A command that is not built yet says so and exits 2; the demo then shows
-# the furthest stage that exists.
-not_built()
-{
-	grep -q 'not built yet' "$tmp/err"
-}
-
-if "$aalearn" import "$here/sample.log" 2>"$tmp/err"; then
-	echo
-	echo "== aalearn diff shop-worker (the starting profile + every proposal)"
-	rc=0
-	"$aalearn" diff shop-worker 2>"$tmp/err" || rc=$?
-	if [ "$rc" -le 1 ]; then
-		exit 0
-	fi
-	cat "$tmp/err" >&2
-	not_built || exit "$rc"
-	echo "(aalearn diff is not built yet: the observations are in the store)"
-	exit 0
-fi
-not_built || { cat "$tmp/err" >&2; exit 2; }
-echo "(aalearn import is not built yet; showing how aalearn reads the records)"
-echo "== aalearn parse --text docs/demo/sample.log"
-if "$aalearn" parse --text "$here/sample.log" 2>"$tmp/err"; then
-	cat "$tmp/err" >&2
-	exit 0
-fi
-not_built || { cat "$tmp/err" >&2; exit 2; }
-echo "(aalearn parse is not built yet either; the sample's first records:)"
-grep 'apparmor=' "$here/sample.log" | head -n 5
+"$aalearn" import --no-progress "$here/sample.log"
+echo
+echo "== aalearn profiles"
+"$aalearn" profiles
+echo
+echo "== aalearn diff shop-worker (the starting profile + every proposal)"
+rc=0
+"$aalearn" diff shop-worker || rc=$?
+# diff exits 1 when it has rules to propose, as diff(1) does.
+[ "$rc" -le 1 ] || exit "$rc"
+echo
+echo "Next, on a real host: aalearn review shop-worker; aalearn apply shop-worker"
