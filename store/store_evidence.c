@@ -219,10 +219,7 @@ store_list_profiles(struct store *st, store_profile_cb cb, void *arg)
 		if (r != 0)
 			break;
 	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = errno_from_sqlite(rc);
-	stmt_done(s);
-	return r != 0 ? r : n;
+	return list_done(s, rc, r, n);
 }
 
 /* ----------------------------------------------------------- observations */
@@ -344,10 +341,7 @@ store_list_containers(struct store *st, store_container_cb cb, void *arg)
 		if (r != 0)
 			break;
 	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = errno_from_sqlite(rc);
-	stmt_done(s);
-	return r != 0 ? r : n;
+	return list_done(s, rc, r, n);
 }
 
 static void
@@ -576,10 +570,7 @@ store_list_observations(struct store *st, const char *profile,
 		if (r != 0)
 			break;
 	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = errno_from_sqlite(rc);
-	stmt_done(s);
-	return r != 0 ? r : n;
+	return list_done(s, rc, r, n);
 }
 
 /* ------------------------------------------------------ checkpoints, stats */
@@ -690,8 +681,5 @@ store_list_sources(struct store *st, store_source_cb cb, void *arg)
 		if (r != 0)
 			break;
 	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = errno_from_sqlite(rc);
-	stmt_done(s);
-	return r != 0 ? r : n;
+	return list_done(s, rc, r, n);
 }

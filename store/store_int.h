@@ -170,6 +170,20 @@ stmt_done(sqlite3_stmt *s)
 	sqlite3_clear_bindings(s);
 }
 
+/*
+ * The end of a listing: rc is the last sqlite3_step() result, r what the
+ * callback returned (non-zero stops the listing and is passed on), n the
+ * rows visited.  A step that failed before the end is the listing's error.
+ */
+static inline int
+list_done(sqlite3_stmt *s, int rc, int r, int n)
+{
+	if (r == 0 && rc != SQLITE_DONE)
+		r = errno_from_sqlite(rc);
+	stmt_done(s);
+	return r != 0 ? r : n;
+}
+
 /* Strings go in as BLOBs of their exact length; NULL becomes the empty one. */
 static inline int
 bind_str(sqlite3_stmt *s, int i, const char *v)

@@ -104,10 +104,7 @@ store_list_decisions(struct store *st, const char *profile,
 		if (r != 0)
 			break;
 	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = errno_from_sqlite(rc);
-	stmt_done(s);
-	return r != 0 ? r : n;
+	return list_done(s, rc, r, n);
 }
 
 int
@@ -211,10 +208,7 @@ store_list_versions(struct store *st, const char *profile,
 		if (r != 0)
 			break;
 	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = errno_from_sqlite(rc);
-	stmt_done(s);
-	return r != 0 ? r : n;
+	return list_done(s, rc, r, n);
 }
 
 int
