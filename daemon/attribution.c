@@ -19,18 +19,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#ifdef ATTRIBUTION_PARSE_ONLY
-/* tests/fuzz/fuzz_cgroup.c builds the parser alone against learner/. */
-#include "learner.h"
-int attribution_parse_cgroup(const char *text, size_t len,
-    struct container *ret_container, char *buf, size_t buflen);
-#else
 #include "daemon.h"
-#endif
 
-#define ID_MIN		12
-#define ID_MAX		128
-#define POD_MAX		64
+#define ID_MIN		ATTRIBUTION_ID_MIN
+#define ID_MAX		ATTRIBUTION_ID_MAX
+#define POD_MAX		ATTRIBUTION_POD_MAX
 
 struct found {
 	const char *runtime;
@@ -270,8 +263,6 @@ attribution_parse_cgroup(const char *text, size_t len,
 	return 0;
 }
 
-#ifndef ATTRIBUTION_PARSE_ONLY
-
 #define CGROUP_MAX	(64 * 1024)	/* a cgroup file longer than this is cut */
 
 struct attr_entry {
@@ -449,5 +440,3 @@ attribution_lookup(struct attribution *a, long pid,
 	fill(e, ret_container);
 	return 0;
 }
-
-#endif /* !ATTRIBUTION_PARSE_ONLY */

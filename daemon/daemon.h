@@ -41,6 +41,11 @@ int attribution_lookup(struct attribution *, long pid,
  */
 int attribution_parse_cgroup(const char *text, size_t len,
     struct container *ret_container, char *buf, size_t buflen);
+/* What attribution_parse_cgroup() accepts: ids of 12..128 hex digits, pod
+ * uids up to 64 bytes; buf needs ID_MAX + 1 + POD_MAX + 1 bytes. */
+#define ATTRIBUTION_ID_MIN	12
+#define ATTRIBUTION_ID_MAX	128
+#define ATTRIBUTION_POD_MAX	64
 
 /* ---------------------------------------------------------------- config */
 

@@ -1,20 +1,23 @@
 /*
- * fuzz_cgroup.c - attribution_parse_cgroup() on any bytes.
+ * fuzz_daemon_cgroup.c - attribution_parse_cgroup() on any bytes.
  *
  * A /proc/<pid>/cgroup file names cgroups that a container's runtime (or,
  * with delegation, the container itself) chose.  The parser must never read
  * or write outside its buffers, and what it returns must be what it promises:
  * a hex id, NUL-terminated inside buf, a pod uid without '_'.
  *
- * Fuzz targets link learner/ only, so the parser is compiled in here on its
- * own (attribution.c keeps it free of the daemon's other dependencies).
+ * Linked against daemon/ (the fuzz_daemon_* rule in tests/CMakeLists.txt).
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define ATTRIBUTION_PARSE_ONLY
-#include "../../daemon/attribution.c"
+#include "daemon.h"
+
+#define ID_MIN	ATTRIBUTION_ID_MIN
+#define ID_MAX	ATTRIBUTION_ID_MAX
+#define POD_MAX	ATTRIBUTION_POD_MAX
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
