@@ -32,6 +32,7 @@ enum {
 #define ENTRY_CHUNK		(1u << ENTRY_CHUNK_SHIFT)
 #define ARENA_CHUNK		(256 * 1024)
 #define MAX_PROFILES		65536
+#define PREFETCH_AHEAD		8
 
 /*
  * A key blob: the class as one byte, then for each of the K_NKEYS strings
@@ -47,6 +48,7 @@ struct entry {
 	const char	*key;		/* the blob, in the arena */
 	uint32_t	 keylen;
 	uint32_t	 profile;	/* index into profiles */
+	uint32_t	 glen;		/* the key's bytes before its fields */
 	const char	*comm, *exe;	/* the sample, interned */
 	uint64_t	 mask, allowed, denied;
 	int64_t		 first_ms, last_ms;
@@ -108,9 +110,32 @@ struct aggregate {
 	size_t		 keycap;
 
 	/* aggregate_sort(): the entries in key order, while sorted is set. */
-	struct entry	**order;
+	struct sort_item *order;
 	size_t		 order_cap;
 	int		 sorted;
+	struct sort_group *groups;	/* scratch of aggregate_sort() */
+	uint32_t	*gtable;
+	size_t		 gtable_size;
+};
+
+/*
+ * aggregate_sort() orders by the group (class, profile, label, container:
+ * the key's bytes before its fields), then by the fields.  The groups are
+ * few and ranked once, so comparing two entries is a number and then only
+ * their fields' bytes, reached without going through the entry.
+ */
+struct sort_item {
+	const char	*tail;		/* the fields' part of the key */
+	uint32_t	 tlen;
+	uint32_t	 rank;		/* of the group */
+	struct entry	*e;
+};
+
+struct sort_group {
+	const char	*key;		/* of its first entry; glen bytes */
+	uint32_t	 glen;
+	uint32_t	 rank;
+	uint64_t	 hash;
 };
 
 /*
@@ -325,6 +350,8 @@ aggregate_free(struct aggregate *a)
 	free(a->ptable);
 	free(a->keybuf);
 	free(a->order);
+	free(a->groups);
+	free(a->gtable);
 	arena_reset(a, 0);
 	free(a);
 }
@@ -499,7 +526,7 @@ aggregate_add_access(struct aggregate *a, const struct record *r,
     const struct container *c, const struct access *acc)
 {
 	const char *s[K_NKEYS], *comm, *exe;
-	size_t len[K_NKEYS], i, need, keylen, clen, elen;
+	size_t len[K_NKEYS], i, need, keylen, clen, elen, glen = 0;
 	struct entry *e;
 	char *p, *key;
 	uint64_t h;
@@ -535,6 +562,8 @@ aggregate_add_access(struct aggregate *a, const struct record *r,
 	p = a->keybuf;
 	*p++ = (char)acc->cls;
 	for (i = 0; i < K_NKEYS; i++) {
+		if (i == K_F0)
+			glen = (size_t)(p - a->keybuf);
 		if (s[i] == NULL) {
 			*p++ = KEY_NULL;
 			continue;
@@ -585,6 +614,7 @@ aggregate_add_access(struct aggregate *a, const struct record *r,
 	memset(e, 0, sizeof(*e));
 	e->key = key;
 	e->keylen = (uint32_t)keylen;
+	e->glen = (uint32_t)glen;
 	if (comm != NULL &&
 	    (e->comm = intern(a, comm, clen, hash_bytes(comm, clen, a->seed))) == NULL)
 		return -ENOMEM;
@@ -625,34 +655,111 @@ aggregate_add(struct aggregate *a, const struct record *r,
 }
 
 static int
-cmp_entry_key(const void *x, const void *y)
+cmp_bytes(const char *a, size_t alen, const char *b, size_t blen)
 {
-	const struct entry *a = *(const struct entry *const *)x;
-	const struct entry *b = *(const struct entry *const *)y;
-	size_t n = a->keylen < b->keylen ? a->keylen : b->keylen;
-	int c = memcmp(a->key, b->key, n);
+	int c = memcmp(a, b, alen < blen ? alen : blen);
 
 	if (c != 0)
 		return c;
-	return a->keylen < b->keylen ? -1 : a->keylen > b->keylen;
+	return alen < blen ? -1 : alen > blen;
+}
+
+static int
+cmp_group(const void *x, const void *y)
+{
+	const struct sort_group *a = *(const struct sort_group *const *)x;
+	const struct sort_group *b = *(const struct sort_group *const *)y;
+
+	return cmp_bytes(a->key, a->glen, b->key, b->glen);
+}
+
+static int
+cmp_item(const void *x, const void *y)
+{
+	const struct sort_item *a = x, *b = y;
+
+	if (a->rank != b->rank)
+		return a->rank < b->rank ? -1 : 1;
+	return cmp_bytes(a->tail, a->tlen, b->tail, b->tlen);
+}
+
+/* The group number of e (made when new); -ENOMEM. */
+static long
+group_of(struct aggregate *a, const struct entry *e, size_t *ngroups)
+{
+	uint64_t h = hash_bytes(e->key, e->glen, a->seed);
+	struct sort_group *g;
+	size_t i, mask = a->gtable_size - 1;
+
+	for (i = (size_t)h & mask; a->gtable[i] != 0; i = (i + 1) & mask) {
+		g = &a->groups[a->gtable[i] - 1];
+		if (g->hash == h && g->glen == e->glen &&
+		    memcmp(g->key, e->key, e->glen) == 0)
+			return (long)a->gtable[i] - 1;
+	}
+	g = &a->groups[*ngroups];
+	g->key = e->key;
+	g->glen = e->glen;
+	g->hash = h;
+	a->gtable[i] = (uint32_t)++*ngroups;
+	return (long)*ngroups - 1;
 }
 
 int
 aggregate_sort(struct aggregate *a)
 {
-	struct entry **v;
-	size_t i;
+	struct sort_group *g, **byname = NULL;
+	struct sort_item *v;
+	struct entry *e;
+	size_t i, ngroups = 0, size = 64;
+	uint32_t *t;
+	long gi;
 
 	if (a->count > a->order_cap) {
 		v = realloc(a->order, a->count * sizeof(*v));
 		if (v == NULL)
 			return -ENOMEM;
 		a->order = v;
+		g = realloc(a->groups, a->count * sizeof(*g));
+		if (g == NULL)
+			return -ENOMEM;
+		a->groups = g;
 		a->order_cap = a->count;
 	}
-	for (i = 0; i < a->count; i++)
-		a->order[i] = entry_at(a, i);
-	qsort(a->order, a->count, sizeof(*a->order), cmp_entry_key);
+	while (size < a->count * 2)
+		size *= 2;
+	if (size > a->gtable_size) {
+		t = malloc(size * sizeof(*t));
+		if (t == NULL)
+			return -ENOMEM;
+		free(a->gtable);
+		a->gtable = t;
+		a->gtable_size = size;
+	}
+	memset(a->gtable, 0, a->gtable_size * sizeof(*a->gtable));
+	for (i = 0; i < a->count; i++) {
+		e = entry_at(a, i);
+		gi = group_of(a, e, &ngroups);
+		a->order[i].e = e;
+		a->order[i].tail = e->key + e->glen;
+		a->order[i].tlen = e->keylen - e->glen;
+		a->order[i].rank = (uint32_t)gi;	/* the group, for now */
+	}
+	if (ngroups > 1) {
+		byname = malloc(ngroups * sizeof(*byname));
+		if (byname == NULL)
+			return -ENOMEM;
+		for (i = 0; i < ngroups; i++)
+			byname[i] = &a->groups[i];
+		qsort(byname, ngroups, sizeof(*byname), cmp_group);
+		for (i = 0; i < ngroups; i++)
+			byname[i]->rank = (uint32_t)i;
+		free(byname);
+		for (i = 0; i < a->count; i++)
+			a->order[i].rank = a->groups[a->order[i].rank].rank;
+	}
+	if (a->count > 1)
+		qsort(a->order, a->count, sizeof(*a->order), cmp_item);
 	a->sorted = 1;
 	return 0;
 }
@@ -667,7 +774,21 @@ aggregate_foreach(const struct aggregate *a, aggregate_cb cb, void *arg)
 	int rc;
 
 	for (i = 0; i < a->count; i++) {
-		e = a->sorted ? a->order[i] : entry_at(a, i);
+		if (a->sorted) {
+			e = a->order[i].e;
+			/* The sorted walk goes all over memory: ask ahead. */
+			if (i + PREFETCH_AHEAD < a->count) {
+				const struct sort_item *n =
+				    &a->order[i + PREFETCH_AHEAD];
+
+				__builtin_prefetch(n->e);
+				__builtin_prefetch(n->tail);
+				/* The key's start, a line or so before. */
+				__builtin_prefetch((const void *)
+				    ((uintptr_t)n->tail - 64));
+			}
+		} else
+			e = entry_at(a, i);
 		/* Unpack the blob: the strings are handed out in place. */
 		p = e->key + 1;
 		for (k = 0; k < K_NKEYS; k++) {

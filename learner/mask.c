@@ -14,41 +14,45 @@
 
 struct mask_word {
 	const char	*word;
+	size_t		 len;
 	uint64_t	 bit;
 };
 
+#define W(word, bit)	{ word, sizeof(word) - 1, bit }
+#define MASK_WORD_MIN	4	/* the shortest word's length */
+
 /* Words as the kernel logs them and as rules spell them. */
 static const struct mask_word mask_words[] = {
-	{ "read",		MASK_READ },
-	{ "write",		MASK_WRITE },
-	{ "append",		MASK_APPEND },
-	{ "create",		MASK_CREATE },
-	{ "delete",		MASK_DELETE },
-	{ "exec",		MASK_EXEC },
-	{ "mmap",		MASK_MMAP },
-	{ "link",		MASK_LINK },
-	{ "lock",		MASK_LOCK },
-	{ "rename",		MASK_RENAME },
-	{ "setattr",		MASK_SETATTR },
-	{ "getattr",		MASK_GETATTR },
-	{ "open",		MASK_OPEN },
-	{ "bind",		MASK_BIND },
-	{ "listen",		MASK_LISTEN },
-	{ "accept",		MASK_ACCEPT },
-	{ "connect",		MASK_CONNECT },
-	{ "send",		MASK_SEND },
-	{ "receive",		MASK_RECEIVE },
-	{ "shutdown",		MASK_SHUTDOWN },
-	{ "getopt",		MASK_GETOPT },
-	{ "setopt",		MASK_SETOPT },
-	{ "trace",		MASK_TRACE },
-	{ "readby",		MASK_READBY },
-	{ "tracedby",		MASK_TRACEDBY },
-	{ "eavesdrop",		MASK_EAVESDROP },
-	{ "sqpoll",		MASK_SQPOLL },
-	{ "override_creds",	MASK_OVERRIDE_CREDS },
+	W("read",		MASK_READ),
+	W("write",		MASK_WRITE),
+	W("append",		MASK_APPEND),
+	W("create",		MASK_CREATE),
+	W("delete",		MASK_DELETE),
+	W("exec",		MASK_EXEC),
+	W("mmap",		MASK_MMAP),
+	W("link",		MASK_LINK),
+	W("lock",		MASK_LOCK),
+	W("rename",		MASK_RENAME),
+	W("setattr",		MASK_SETATTR),
+	W("getattr",		MASK_GETATTR),
+	W("open",		MASK_OPEN),
+	W("bind",		MASK_BIND),
+	W("listen",		MASK_LISTEN),
+	W("accept",		MASK_ACCEPT),
+	W("connect",		MASK_CONNECT),
+	W("send",		MASK_SEND),
+	W("receive",		MASK_RECEIVE),
+	W("shutdown",		MASK_SHUTDOWN),
+	W("getopt",		MASK_GETOPT),
+	W("setopt",		MASK_SETOPT),
+	W("trace",		MASK_TRACE),
+	W("readby",		MASK_READBY),
+	W("tracedby",		MASK_TRACEDBY),
+	W("eavesdrop",		MASK_EAVESDROP),
+	W("sqpoll",		MASK_SQPOLL),
+	W("override_creds",	MASK_OVERRIDE_CREDS),
 	/* userns records log the operation as the mask */
-	{ "userns_create",	MASK_CREATE },
+	W("userns_create",	MASK_CREATE),
 };
 
 static int
@@ -62,8 +66,11 @@ mask_word_bit(const char *w, size_t n)
 {
 	size_t i;
 
+	/* File letters ("r", "rw", "wc") are the common case. */
+	if (n < MASK_WORD_MIN)
+		return 0;
 	for (i = 0; i < sizeof(mask_words) / sizeof(mask_words[0]); i++)
-		if (strlen(mask_words[i].word) == n &&
+		if (mask_words[i].len == n &&
 		    memcmp(mask_words[i].word, w, n) == 0)
 			return mask_words[i].bit;
 	return 0;
@@ -261,28 +268,28 @@ mask_format_file(uint64_t m, char *buf, size_t len)
 
 /* Rule words in the order they are written. */
 static const struct mask_word mask_rule_words[] = {
-	{ "create",		MASK_CREATE },
-	{ "open",		MASK_OPEN },
-	{ "delete",		MASK_DELETE },
-	{ "read",		MASK_READ },
-	{ "write",		MASK_WRITE },
-	{ "bind",		MASK_BIND },
-	{ "listen",		MASK_LISTEN },
-	{ "accept",		MASK_ACCEPT },
-	{ "connect",		MASK_CONNECT },
-	{ "send",		MASK_SEND },
-	{ "receive",		MASK_RECEIVE },
-	{ "shutdown",		MASK_SHUTDOWN },
-	{ "getattr",		MASK_GETATTR },
-	{ "setattr",		MASK_SETATTR },
-	{ "getopt",		MASK_GETOPT },
-	{ "setopt",		MASK_SETOPT },
-	{ "trace",		MASK_TRACE },
-	{ "readby",		MASK_READBY },
-	{ "tracedby",		MASK_TRACEDBY },
-	{ "eavesdrop",		MASK_EAVESDROP },
-	{ "sqpoll",		MASK_SQPOLL },
-	{ "override_creds",	MASK_OVERRIDE_CREDS },
+	W("create",		MASK_CREATE),
+	W("open",		MASK_OPEN),
+	W("delete",		MASK_DELETE),
+	W("read",		MASK_READ),
+	W("write",		MASK_WRITE),
+	W("bind",		MASK_BIND),
+	W("listen",		MASK_LISTEN),
+	W("accept",		MASK_ACCEPT),
+	W("connect",		MASK_CONNECT),
+	W("send",		MASK_SEND),
+	W("receive",		MASK_RECEIVE),
+	W("shutdown",		MASK_SHUTDOWN),
+	W("getattr",		MASK_GETATTR),
+	W("setattr",		MASK_SETATTR),
+	W("getopt",		MASK_GETOPT),
+	W("setopt",		MASK_SETOPT),
+	W("trace",		MASK_TRACE),
+	W("readby",		MASK_READBY),
+	W("tracedby",		MASK_TRACEDBY),
+	W("eavesdrop",		MASK_EAVESDROP),
+	W("sqpoll",		MASK_SQPOLL),
+	W("override_creds",	MASK_OVERRIDE_CREDS),
 };
 
 const char *
