@@ -379,6 +379,18 @@ struct aare {
 	size_t		 nsets, setcap;
 	int32_t		 start;
 	bool		 literal;
+	/*
+	 * The forced start of the NFA: from start, a chain of BYTE (and EPS)
+	 * nodes that every match must walk, as bytes in prefix, and the node
+	 * the chain ends at.  aare_match() compares those bytes with memcmp
+	 * and runs the NFA only from there (most names a policy tries are
+	 * refused in their first bytes, and a glob over siblings shares its
+	 * whole directory); exact when that node is the match itself.
+	 */
+	char		*prefix;
+	size_t		 nprefix;
+	int32_t		 after;
+	bool		 exact;
 };
 
 /* A piece of NFA: enter at start, leave through end's out. */
@@ -818,6 +830,7 @@ aare_free(struct aare *a)
 		return;
 	free(a->nodes);
 	free(a->sets);
+	free(a->prefix);
 	free(a);
 }
 
@@ -848,6 +861,36 @@ aare_fold_slashes(struct aare_buf *b)
 	}
 	b->len = o;
 	b->p[o] = '\0';
+}
+
+/*
+ * Walk the chain of nodes every match starts with (see struct aare).  The
+ * state set of the simulation along it is one node at a time, whatever
+ * else points into it, so skipping it with a memcmp changes no answer.
+ */
+static int
+aare_forced_prefix(struct aare *a)
+{
+	int32_t x = a->start;
+	size_t n = 0, steps = 0;
+
+	if ((a->prefix = malloc(a->n + 1)) == NULL)
+		return -ENOMEM;
+	while (x >= 0 && steps++ <= a->n) {
+		const struct aare_node *nd = &a->nodes[x];
+
+		if (nd->op == AARE_EPS)
+			x = nd->out;
+		else if (nd->op == AARE_BYTE) {
+			a->prefix[n++] = (char)nd->byte;
+			x = nd->out;
+		} else
+			break;
+	}
+	a->nprefix = n;
+	a->after = x;
+	a->exact = x >= 0 && a->nodes[x].op == AARE_MATCH;
+	return 0;
 }
 
 static int
@@ -911,6 +954,10 @@ aare_compile_common(const char *pattern, size_t len,
 	}
 	a->nodes[f.end].out = m;
 	a->start = f.start;
+	if ((err = aare_forced_prefix(a)) != 0) {
+		ex.error = "out of memory";
+		goto fail;
+	}
 	free(text.p);
 	*ret = a;
 	return 0;
@@ -995,6 +1042,14 @@ aare_match(const struct aare *a, const char *name, size_t len)
 
 	if (a == NULL || name == NULL || memchr(name, '\0', len) != NULL)
 		return false;
+	if (len < a->nprefix || memcmp(name, a->prefix, a->nprefix) != 0)
+		return false;
+	if (a->exact)
+		return len == a->nprefix;
+	if (a->after < 0)
+		return false;
+	name += a->nprefix;
+	len -= a->nprefix;
 	if (a->n <= 128) {
 		r.cur = small;
 		r.next = small + 128;
@@ -1018,7 +1073,7 @@ aare_match(const struct aare *a, const char *name, size_t len)
 	memset(r.mark, 0, a->n * sizeof(uint32_t));
 	r.gen = 1;
 	r.ncur = 0;
-	match = aare_add(a, &r, r.cur, &r.ncur, a->start);
+	match = aare_add(a, &r, r.cur, &r.ncur, a->after);
 	for (i = 0; i < len && r.ncur > 0; i++) {
 		uint8_t c = (uint8_t)name[i];
 
