@@ -185,6 +185,8 @@ strv_same(struct strv *a, struct strv *b)
 {
 	if (a->n != b->n)
 		return false;
+	if (a->n == 0)
+		return true;
 	qsort(a->v, a->n, sizeof(*a->v), cmp_str);
 	qsort(b->v, b->n, sizeof(*b->v), cmp_str);
 	for (size_t i = 0; i < a->n; i++)
