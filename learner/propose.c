@@ -981,11 +981,6 @@ struct skey {
 	size_t	 s0, e0;	/* the segment in the item's name */
 };
 
-/* The items skey_cmp reads (qsort has no argument: a file static that
- * only this sort reads, set just before it). */
-static const struct item *skey_items;
-static const struct observation *skey_obs;
-
 static uint64_t
 fnv1a_n(const char *s, size_t n, uint64_t h)
 {
@@ -1050,17 +1045,71 @@ skey_hash(const struct skey *k, const struct item *its,
 	return fnv1a_n(&d, 1, h);
 }
 
+/*
+ * Put equal keys next to each other, each run in item order (the order
+ * the keys come in): a hash table gives each key its cluster, then one
+ * counting pass places the clusters.  Linear, where a comparison sort
+ * of the keys was most of step 4.
+ */
 static int
-cmp_skey(const void *x, const void *y)
+skey_group(struct skey *keys, size_t n, const struct item *its,
+    const struct observation *obs)
 {
-	const struct skey *a = x, *b = y;
-	int r;
+	size_t cap = 16, ngroups = 0, mask;
+	uint32_t *table, *gid, *first, *pos;
+	struct skey *tmp;
+	int rc = -ENOMEM;
 
-	if (a->hash != b->hash)
-		return a->hash < b->hash ? -1 : 1;
-	if ((r = skey_fields_cmp(a, b, skey_items, skey_obs)) != 0)
-		return r;
-	return a->item < b->item ? -1 : a->item > b->item;
+	if (n < 2)
+		return 0;
+	if (n > UINT32_MAX / 4)
+		return -E2BIG;
+	while (cap < 2 * n)
+		cap *= 2;
+	mask = cap - 1;
+	table = malloc(cap * sizeof(*table));
+	gid = malloc(n * sizeof(*gid));
+	first = malloc(n * sizeof(*first));	/* a key of each cluster */
+	pos = calloc(n + 1, sizeof(*pos));	/* its size, then its start */
+	tmp = malloc(n * sizeof(*tmp));
+	if (table == NULL || gid == NULL || first == NULL || pos == NULL ||
+	    tmp == NULL)
+		goto out;
+	memset(table, 0xff, cap * sizeof(*table));
+	for (size_t i = 0; i < n; i++) {
+		size_t h = (size_t)keys[i].hash & mask;
+
+		for (;; h = (h + 1) & mask) {
+			uint32_t g = table[h];
+
+			if (g == UINT32_MAX) {
+				table[h] = (uint32_t)ngroups;
+				first[ngroups] = (uint32_t)i;
+				gid[i] = (uint32_t)ngroups++;
+				break;
+			}
+			if (keys[first[g]].hash == keys[i].hash &&
+			    skey_fields_cmp(&keys[first[g]], &keys[i], its,
+			    obs) == 0) {
+				gid[i] = g;
+				break;
+			}
+		}
+		pos[gid[i] + 1]++;
+	}
+	for (size_t g = 0; g < ngroups; g++)
+		pos[g + 1] += pos[g];
+	for (size_t i = 0; i < n; i++)
+		tmp[pos[gid[i]]++] = keys[i];
+	memcpy(keys, tmp, n * sizeof(*keys));
+	rc = 0;
+out:
+	free(table);
+	free(gid);
+	free(first);
+	free(pos);
+	free(tmp);
+	return rc;
 }
 
 /* The key as text, the order candidates of one size are taken in. */
@@ -1142,6 +1191,7 @@ step_siblings(struct ctx *c)
 	struct skey *keys = NULL;
 	struct cand *cands = NULL;
 	size_t nits = 0, nkeys = 0, ncands = 0;
+	int rc;
 
 	if (its == NULL || grp == NULL || all == NULL)
 		goto nomem;
@@ -1197,11 +1247,10 @@ step_siblings(struct ctx *c)
 			nkeys++;
 		}
 	}
-	skey_items = its;
-	skey_obs = c->obs;
-	qsort(keys, nkeys, sizeof(*keys), cmp_skey);
-	skey_items = NULL;
-	skey_obs = NULL;
+	if ((rc = skey_group(keys, nkeys, its, c->obs)) < 0) {
+		c->pl.err = rc;
+		goto out;
+	}
 	if ((cands = calloc(nkeys + 1, sizeof(*cands))) == NULL)
 		goto nomem;
 	for (size_t i = 0; i < nkeys;) {
