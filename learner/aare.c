@@ -391,6 +391,14 @@ struct aare {
 	size_t		 nprefix;
 	int32_t		 after;
 	bool		 exact;
+	/*
+	 * Likewise the bytes every match ends with (the chain of BYTE nodes
+	 * before the match that each have one way in): "@{PROC}/@{pid}/maps"
+	 * refuses "/proc/1/stat" at its last byte, not after running the
+	 * alternation of @{pid}.
+	 */
+	char		*suffix;
+	size_t		 nsuffix;
 };
 
 /* A piece of NFA: enter at start, leave through end's out. */
@@ -831,6 +839,7 @@ aare_free(struct aare *a)
 	free(a->nodes);
 	free(a->sets);
 	free(a->prefix);
+	free(a->suffix);
 	free(a);
 }
 
@@ -890,6 +899,70 @@ aare_forced_prefix(struct aare *a)
 	a->nprefix = n;
 	a->after = x;
 	a->exact = x >= 0 && a->nodes[x].op == AARE_MATCH;
+	return 0;
+}
+
+static void
+aare_pred_note(uint32_t *npred, int32_t *pred, int32_t from, int32_t to,
+    size_t n)
+{
+	if (to < 0 || (size_t)to >= n)
+		return;
+	if (npred[to] < 2)
+		npred[to]++;
+	pred[to] = from;
+}
+
+/*
+ * Walk back from the match while each node has exactly one predecessor
+ * (any edge, reachable or not, counts): every path to the match then
+ * passes through the chain, so every matched name ends with its bytes.
+ * A path may also begin at start, so the walk stops there.
+ */
+static int
+aare_forced_suffix(struct aare *a, int32_t m)
+{
+	uint32_t *npred = calloc(a->n + 1, sizeof(*npred));
+	int32_t *pred = calloc(a->n + 1, sizeof(*pred));
+	char *rev = malloc(a->n + 1);
+	size_t n = 0, steps = 0;
+	int32_t x = m;
+
+	if (npred == NULL || pred == NULL || rev == NULL) {
+		free(npred);
+		free(pred);
+		free(rev);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < a->n; i++) {
+		const struct aare_node *nd = &a->nodes[i];
+
+		if (nd->op == AARE_MATCH)
+			continue;
+		aare_pred_note(npred, pred, (int32_t)i, nd->out, a->n);
+		if (nd->op == AARE_SPLIT)
+			aare_pred_note(npred, pred, (int32_t)i, nd->out2, a->n);
+	}
+	while (x != a->start && npred[x] == 1 && steps++ <= a->n) {
+		const struct aare_node *nd;
+
+		x = pred[x];
+		nd = &a->nodes[x];
+		if (nd->op == AARE_BYTE)
+			rev[n++] = (char)nd->byte;
+		else if (nd->op != AARE_EPS)
+			break;
+	}
+	for (size_t i = 0; i < n / 2; i++) {
+		char t = rev[i];
+
+		rev[i] = rev[n - 1 - i];
+		rev[n - 1 - i] = t;
+	}
+	free(npred);
+	free(pred);
+	a->suffix = rev;
+	a->nsuffix = n;
 	return 0;
 }
 
@@ -954,7 +1027,8 @@ aare_compile_common(const char *pattern, size_t len,
 	}
 	a->nodes[f.end].out = m;
 	a->start = f.start;
-	if ((err = aare_forced_prefix(a)) != 0) {
+	if ((err = aare_forced_prefix(a)) != 0 ||
+	    (err = aare_forced_suffix(a, m)) != 0) {
 		ex.error = "out of memory";
 		goto fail;
 	}
@@ -1043,6 +1117,9 @@ aare_match(const struct aare *a, const char *name, size_t len)
 	if (a == NULL || name == NULL || memchr(name, '\0', len) != NULL)
 		return false;
 	if (len < a->nprefix || memcmp(name, a->prefix, a->nprefix) != 0)
+		return false;
+	if (len < a->nsuffix || memcmp(name + len - a->nsuffix, a->suffix,
+	    a->nsuffix) != 0)
 		return false;
 	if (a->exact)
 		return len == a->nprefix;

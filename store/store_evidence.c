@@ -526,13 +526,90 @@ store_put_observation(struct store *st, const struct observation *o)
 	return store_tx_leave(st, autotx, r);
 }
 
+/*
+ * The string columns of a row of S_OBS_LIST(_ALL), copied NUL-terminated
+ * into one buffer kept for the whole listing.  Why not col_str():
+ * sqlite3_column_text() of a BLOB copies it into the value's own memory
+ * to add the terminator, column by column and row by row, and with the
+ * type check before it that was a tenth of a 100,000-observation diff.
+ */
+enum { OBS_COL_LABEL, OBS_COL_RUNTIME, OBS_COL_CID, OBS_COL_POD, OBS_COL_CLS,
+	OBS_COL_F0, OBS_COL_COMM = OBS_COL_F0 + ACCESS_NFIELDS, OBS_COL_EXE,
+	OBS_COL_PROFILE, OBS_NCOLS };
+
+static const int obs_col[OBS_NCOLS] = {
+	[OBS_COL_LABEL] = 0, [OBS_COL_RUNTIME] = 1, [OBS_COL_CID] = 2,
+	[OBS_COL_POD] = 3, [OBS_COL_CLS] = 4,
+	[OBS_COL_F0] = 5, [OBS_COL_F0 + 1] = 6, [OBS_COL_F0 + 2] = 7,
+	[OBS_COL_F0 + 3] = 8, [OBS_COL_F0 + 4] = 9, [OBS_COL_F0 + 5] = 10,
+	[OBS_COL_COMM] = 17, [OBS_COL_EXE] = 18, [OBS_COL_PROFILE] = 19,
+};
+
+struct row_strs {
+	char	*buf;
+	size_t	 cap;
+	const char *v[OBS_NCOLS];	/* NULL: SQL NULL (or not read) */
+};
+
+static int
+row_strs_read(struct row_strs *rs, sqlite3_stmt *s, int ncols)
+{
+	const void *p[OBS_NCOLS];
+	size_t n[OBS_NCOLS], total = 0;
+	char *d;
+
+	for (int i = 0; i < ncols; i++) {
+		int c = obs_col[i];
+
+		/* blob before bytes, as SQLite asks; NULL and "" both give
+		 * a NULL pointer, the type tells them apart */
+		p[i] = sqlite3_column_blob(s, c);
+		n[i] = (size_t)sqlite3_column_bytes(s, c);
+		if (p[i] == NULL && sqlite3_column_type(s, c) == SQLITE_NULL)
+			n[i] = SIZE_MAX;
+		else
+			total += n[i] + 1;
+	}
+	if (total > rs->cap) {
+		size_t cap = rs->cap ? rs->cap : 4096;
+
+		while (cap < total)
+			cap *= 2;
+		if ((d = realloc(rs->buf, cap)) == NULL)
+			return -ENOMEM;
+		rs->buf = d;
+		rs->cap = cap;
+	}
+	d = rs->buf;
+	for (int i = 0; i < ncols; i++) {
+		if (n[i] == SIZE_MAX) {
+			rs->v[i] = NULL;
+			continue;
+		}
+		if (n[i] > 0)
+			memcpy(d, p[i], n[i]);
+		d[n[i]] = '\0';
+		rs->v[i] = d;
+		d += n[i] + 1;
+	}
+	return 0;
+}
+
+static const char *
+or_empty(const char *s)
+{
+	return s != NULL ? s : "";
+}
+
 int
 store_list_observations(struct store *st, const char *profile,
     const char *container, store_observation_cb cb, void *arg)
 {
+	struct row_strs rs = { 0 };
 	struct observation o;
 	sqlite3_stmt *s;
 	int i, rc, r = 0, n = 0;
+	int ncols = profile != NULL ? OBS_COL_PROFILE : OBS_NCOLS;
 
 	s = store_stmt(st, profile != NULL ? S_OBS_LIST : S_OBS_LIST_ALL, &r);
 	if (s == NULL)
@@ -541,35 +618,40 @@ store_list_observations(struct store *st, const char *profile,
 		bind_str(s, 1, profile);
 	bind_str_or_null(s, 2, container);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((r = row_strs_read(&rs, s, ncols)) < 0)
+			break;
 		memset(&o, 0, sizeof(o));
-		o.profile = profile != NULL ? profile : col_str_empty(s, 19);
-		o.label = col_str_empty(s, 0);
-		o.container.id = col_str_empty(s, 2);
+		o.profile = profile != NULL ? profile :
+		    or_empty(rs.v[OBS_COL_PROFILE]);
+		o.label = or_empty(rs.v[OBS_COL_LABEL]);
+		o.container.id = or_empty(rs.v[OBS_COL_CID]);
 		if (*o.container.id == '\0') {
 			o.container.id = NULL;	/* the host */
 		} else {
-			o.container.runtime = col_str_empty(s, 1);
-			o.container.pod_uid = col_str(s, 3);
+			o.container.runtime = or_empty(rs.v[OBS_COL_RUNTIME]);
+			o.container.pod_uid = rs.v[OBS_COL_POD];
 		}
 		/* A class this build does not know (a newer one wrote it). */
-		o.access.cls = access_class_from_name(col_str_empty(s, 4));
+		o.access.cls = access_class_from_name(or_empty(
+		    rs.v[OBS_COL_CLS]));
 		if (o.access.cls == ACCESS_NONE)
 			continue;
 		for (i = 0; i < ACCESS_NFIELDS; i++)
-			o.access.f[i] = col_str_empty(s, 5 + i);
+			o.access.f[i] = or_empty(rs.v[OBS_COL_F0 + i]);
 		o.access.mask = (uint64_t)sqlite3_column_int64(s, 11);
 		o.allowed = (uint64_t)sqlite3_column_int64(s, 12);
 		o.denied = (uint64_t)sqlite3_column_int64(s, 13);
 		o.first_ms = sqlite3_column_int64(s, 14);
 		o.last_ms = sqlite3_column_int64(s, 15);
 		o.sample_pid = (long)sqlite3_column_int64(s, 16);
-		o.sample_comm = col_str(s, 17);
-		o.sample_exe = col_str(s, 18);
+		o.sample_comm = rs.v[OBS_COL_COMM];
+		o.sample_exe = rs.v[OBS_COL_EXE];
 		n++;
 		r = cb(&o, arg);
 		if (r != 0)
 			break;
 	}
+	free(rs.buf);
 	return list_done(s, rc, r, n);
 }
 
