@@ -34,6 +34,7 @@
 #define AGG_KEYS	65536		/* distinct keys held between flushes */
 #define AGG_SLACK	2048		/* flush this far before the cap */
 #define AGG_EARLY	8192		/* an idle writer takes a batch this big */
+#define COMMIT_EVERY	1.0		/* seconds: see writer_main() */
 #define JOIN_WINDOW	16
 #define SOURCE_NAME	"import"
 
@@ -65,9 +66,16 @@ struct import {
 	uint64_t	 rejected, rejected_now;	/* refused by the store */
 	uint64_t	 store_overflow;	/* dropped by the store's own cap */
 	uint64_t	 agg_overflow;
-	uint64_t	 flushes;
+	uint64_t	 flushes;	/* transactions committed */
+
+	/* the writer's open transaction, and the counters at its start */
+	int		 tx_open;
+	double		 tx_started;
+	uint64_t	 tx_written, tx_sover;
+	uint64_t	 tx_rejected, tx_agg_overflow;
 	int64_t		 last_record_ms;
 	size_t		 next_check;	/* look at the writer at this count */
+	double		 handed_at;	/* the last batch went to the writer */
 
 	/* progress */
 	int		 progress;	/* stderr is a terminal */
@@ -167,21 +175,26 @@ put_overflow(const char *profile, uint64_t n, void *arg)
 }
 
 /*
- * One transaction: every observation of agg and, with the last one, what the
- * files said.  Runs on the writer thread: it touches the store and the
- * writer's counters only.
+ * Every observation of agg and, with the last batch, what the files said,
+ * into the open transaction (begun here when none is).  Runs on the writer
+ * thread: it touches the store and the writer's counters only.
  */
 static int
-flush(struct import *im, struct aggregate *agg, const struct join_stats *delta,
-    int64_t last_record_ms)
+write_batch(struct import *im, struct aggregate *agg,
+    const struct join_stats *delta, int64_t last_record_ms)
 {
 	struct source_stats ss;
-	uint64_t written = im->written, sover = im->store_overflow;
 	int rc;
 
-	rc = store_begin(im->store);
-	if (rc < 0)
-		return rc;
+	if (!im->tx_open) {
+		rc = store_begin(im->store);
+		if (rc < 0)
+			return rc;
+		im->tx_open = 1;
+		im->tx_started = now_mono();
+		im->tx_written = im->written;
+		im->tx_sover = im->store_overflow;
+	}
 	im->rejected_now = 0;
 	rc = aggregate_foreach(agg, put_one, im);
 	if (rc == 0)
@@ -196,39 +209,101 @@ flush(struct import *im, struct aggregate *agg, const struct join_stats *delta,
 		ss.updated_ms = now_ms();
 		rc = store_add_source_stats(im->store, &ss);
 	}
-	if (rc == 0)
-		rc = store_commit(im->store);
 	if (rc < 0) {
 		store_rollback(im->store);
-		im->written = written;
-		im->store_overflow = sover;
+		im->tx_open = 0;
+		im->written = im->tx_written;
+		im->store_overflow = im->tx_sover;
+		im->tx_rejected = im->tx_agg_overflow = 0;
 		return rc;
 	}
-	im->rejected += im->rejected_now;
-	im->agg_overflow += aggregate_overflow(agg);
+	im->tx_rejected += im->rejected_now;
+	im->tx_agg_overflow += aggregate_overflow(agg);
 	aggregate_clear(agg);
-	im->flushes++;
 	return 0;
 }
 
+/* Commit the open transaction; on failure nothing of it counts. */
+static int
+commit_batches(struct import *im)
+{
+	int rc;
+
+	if (!im->tx_open)
+		return 0;
+	im->tx_open = 0;
+	rc = store_commit(im->store);
+	if (rc < 0) {
+		store_rollback(im->store);
+		im->written = im->tx_written;
+		im->store_overflow = im->tx_sover;
+	} else {
+		im->rejected += im->tx_rejected;
+		im->agg_overflow += im->tx_agg_overflow;
+		im->flushes++;
+	}
+	im->tx_rejected = im->tx_agg_overflow = 0;
+	return rc;
+}
+
+/* One batch in a transaction of its own (no writer thread). */
+static int
+flush(struct import *im, struct aggregate *agg, const struct join_stats *delta,
+    int64_t last_record_ms)
+{
+	int rc;
+
+	rc = write_batch(im, agg, delta, last_record_ms);
+	return rc < 0 ? rc : commit_batches(im);
+}
+
+/*
+ * Measured (bench_import.sh): each commit writes every page its batches
+ * touched to the -wal, and a checkpoint copies them again; the batches of
+ * a log of distinct names touch nearly every page of the table, so one
+ * commit per batch made a third of the writer's time.  Batches that come
+ * within COMMIT_EVERY of the transaction's start share it.  A concurrent
+ * writer (the daemon) waits at most that long for the lock.
+ */
 static void *
 writer_main(void *arg)
 {
 	struct import *im = arg;
 	struct writer *w = &im->w;
 	struct aggregate *agg;
+	struct timespec until;
+	double t;
 	int rc;
 
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
-		while (w->batch == NULL && !w->quit)
+		while (w->batch == NULL && !w->quit && !im->tx_open)
 			pthread_cond_wait(&w->cv, &w->mu);
-		if (w->batch == NULL)
-			break;
+		/* With a transaction open: until it is due. */
+		while (w->batch == NULL && !w->quit && im->tx_open) {
+			t = im->tx_started + COMMIT_EVERY;
+			until.tv_sec = (time_t)t;
+			until.tv_nsec = (long)((t - (double)until.tv_sec) * 1e9);
+			if (pthread_cond_timedwait(&w->cv, &w->mu, &until) != 0)
+				break;
+		}
+		if (w->batch == NULL) {
+			pthread_mutex_unlock(&w->mu);
+			rc = commit_batches(im);
+			pthread_mutex_lock(&w->mu);
+			if (rc < 0 && w->rc == 0)
+				w->rc = rc;
+			if (w->quit)
+				break;
+			continue;
+		}
 		agg = w->batch;
 		pthread_mutex_unlock(&w->mu);
-		rc = flush(im, agg, w->has_delta ? &w->delta : NULL,
+		rc = write_batch(im, agg, w->has_delta ? &w->delta : NULL,
 		    w->last_record_ms);
+		if (rc == 0 && (w->has_delta ||
+		    now_mono() - im->tx_started >= COMMIT_EVERY))
+			rc = commit_batches(im);
 		pthread_mutex_lock(&w->mu);
 		if (rc < 0 && w->rc == 0)
 			w->rc = rc;
@@ -293,6 +368,7 @@ handoff(struct import *im, const struct join_stats *delta)
 	im->agg = im->spare;
 	im->spare = full;
 	im->next_check = AGG_EARLY;
+	im->handed_at = now_mono();
 	return 0;
 }
 
@@ -324,11 +400,25 @@ note_time(const struct record *r, struct container *ret, void *arg)
 	return 0;
 }
 
+/* The writer thread runs and has no batch (a moment's truth). */
+static int
+writer_idle(struct import *im)
+{
+	int idle;
+
+	if (!im->w.running)
+		return 0;
+	pthread_mutex_lock(&im->w.mu);
+	idle = im->w.batch == NULL;
+	pthread_mutex_unlock(&im->w.mu);
+	return idle;
+}
+
 static int
 collect(struct import *im, struct join *j)
 {
 	size_t n;
-	int rc, idle;
+	int rc;
 
 	rc = join_collect(j, im->agg, note_time, im);
 	if (rc < 0)
@@ -342,12 +432,9 @@ collect(struct import *im, struct join *j)
 	 * overlaps, stays small (measured: a full last batch alone was a
 	 * quarter of an import's time).
 	 */
-	if (n < im->next_check || !im->w.running)
+	if (n < im->next_check)
 		return 0;
-	pthread_mutex_lock(&im->w.mu);
-	idle = im->w.batch == NULL;
-	pthread_mutex_unlock(&im->w.mu);
-	if (idle)
+	if (writer_idle(im))
 		return handoff(im, NULL);
 	im->next_check = n + AGG_EARLY / 4;
 	return 0;
@@ -435,6 +522,16 @@ import_fd(struct import *im, int fd, char *buf, int *ret_errno)
 		memmove(buf, buf + off, have - off);
 		have -= off;
 		progress_draw(im, 0);
+		/*
+		 * A slow input (a pipe from tail -f) fills no batch: what it
+		 * brought goes to the writer once COMMIT_EVERY has passed since
+		 * the last batch, so that it is in the store while the import
+		 * goes on.
+		 */
+		if (aggregate_count(im->agg) > 0 && writer_idle(im) &&
+		    now_mono() - im->handed_at >= COMMIT_EVERY &&
+		    (rc = handoff(im, NULL)) < 0)
+			goto out;
 	}
 	if (rc >= 0 && have > 0 && !skipping &&
 	    (rc = feed(im, j, buf, have)) < 0)	/* last line, no newline */
@@ -530,6 +627,7 @@ int
 cmd_import(struct cli *cli, int argc, char **argv)
 {
 	struct import im;
+	pthread_condattr_t cattr;
 	struct join_stats delta;
 	struct stat sb;
 	uint64_t before, after;
@@ -559,8 +657,13 @@ cmd_import(struct cli *cli, int argc, char **argv)
 
 	memset(&im, 0, sizeof(im));
 	im.next_check = AGG_EARLY;
+	im.handed_at = now_mono();
 	pthread_mutex_init(&im.w.mu, NULL);
-	pthread_cond_init(&im.w.cv, NULL);
+	/* The writer's deadlines are on the monotonic clock. */
+	pthread_condattr_init(&cattr);
+	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
+	pthread_cond_init(&im.w.cv, &cattr);
+	pthread_condattr_destroy(&cattr);
 	im.cli = cli;
 	im.progress = !no_progress && isatty(STDERR_FILENO);
 	im.start = now_mono();

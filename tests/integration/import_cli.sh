@@ -135,6 +135,48 @@ print("corpus:", d)
 sys.exit(0 if d["records"] >= 150 and d["observations"]["new"] > 50 else 1)
 EOF
 
+# --------------------------- a slow pipe: committed while the import runs
+# Like `tail -f audit.log | aalearn import -`: the input never fills a batch,
+# yet what arrived must reach the store within seconds, not only at EOF.
+# The final counts stay exact across the several transactions.
+rm -f "$T/db"*
+python3 - "$AALEARN" "$T/log" "$T/db" "$DISTINCT" <<'EOF' || fail "slow pipe"
+import json, subprocess, sys, time
+aalearn, log, db, distinct = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+lines = open(log, "rb").read().splitlines(keepends=True)
+half = len(lines) // 2
+p = subprocess.Popen([aalearn, "--db", db, "--json", "import", "-"],
+                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+p.stdin.write(b"".join(lines[:half]))
+p.stdin.flush()
+def stored():
+    r = subprocess.run([aalearn, "--db", db, "--json", "profiles"],
+                       capture_output=True)
+    if r.returncode != 0:
+        return 0
+    return sum(x["observations"] for x in json.loads(r.stdout)["profiles"])
+# Keep the pipe open and trickle a line now and then (the reader looks at
+# the clock as records arrive); the first half must show up meanwhile.
+seen, i = 0, half
+deadline = time.monotonic() + 20
+while time.monotonic() < deadline:
+    p.stdin.write(lines[i]); p.stdin.flush(); i += 1
+    time.sleep(0.05)
+    seen = stored()
+    if seen > 0:
+        break
+assert p.poll() is None, "import ended early"
+assert seen > 0, "nothing committed while the import ran"
+print("slow pipe: %d observations stored before EOF, after %d more lines" % (seen, i - half))
+p.stdin.write(b"".join(lines[i:]))
+p.stdin.close()
+d = json.loads(p.stdout.read())
+assert p.wait() == 0
+assert d["observations"]["new"] == distinct, d
+assert d["transactions"] >= 2, d
+assert stored() == distinct
+EOF
+
 # ------------------------------------------------ the progress bar on a tty
 rm -f "$T/db"*
 python3 - "$AALEARN" "$T/log" <<'EOF' || fail "progress bar"
