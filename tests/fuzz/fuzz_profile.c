@@ -405,17 +405,40 @@ policy_rules(const struct policy *pol, struct strv *out, size_t *ret_priv)
 	profile_strv_free(v);
 }
 
-static size_t
-count_of(const char *t, size_t n, const char *w)
+/*
+ * Whether [lo, hi) holds a line starting "# aalearn:begin" that no line
+ * "# aalearn:end" closes before the next begin line or hi.
+ */
+static bool
+stray_begin(const char *t, size_t lo, size_t hi)
 {
-	size_t c = 0, l = strlen(w);
-	const char *p = t, *e = t + n;
+	bool open = false;
+	size_t p = lo;
 
-	while ((p = memmem(p, (size_t)(e - p), w, l)) != NULL) {
-		c++;
-		p += l;
+	while (p > 0 && t[p - 1] != '\n')
+		p--;
+	while (p < hi) {
+		size_t e = p, q = p, m;
+
+		while (e < hi && t[e] != '\n')
+			e++;
+		while (q < e && (t[q] == ' ' || t[q] == '\t'))
+			q++;
+		m = e;
+		while (m > q && (t[m - 1] == ' ' || t[m - 1] == '\t' ||
+		    t[m - 1] == '\r'))
+			m--;
+		if (m - q >= 15 && memcmp(t + q, "# aalearn:begin", 15) == 0) {
+			if (open)
+				return true;
+			open = true;
+		} else if (m - q == strlen(PROFILE_BLOCK_END) &&
+		    memcmp(t + q, PROFILE_BLOCK_END, m - q) == 0) {
+			open = false;
+		}
+		p = e + 1;
 	}
-	return c;
+	return open;
 }
 
 #define SENTINEL "/aalearn-fuzz-sentinel r"
@@ -511,18 +534,23 @@ check_write(const char *t, size_t n, const struct profile_file *pf,
 	if (pre + suf < n && (pre < lo || n - suf > hi))
 		die("bytes outside the profile's body changed");
 
-	/* where the block starts: its begin marker's line, or pre */
-	{
-		size_t at = pre;
+	/*
+	 * A statement must be able to start where the block was written
+	 * (pre) and where the old one began (the last begin marker line
+	 * before pre), or the block joins the statement left open there.
+	 */
+	closed = statement_may_start(t, n, pre);
+	for (size_t k = pre; closed && k > lo; k--) {
+		size_t q = k - 1;
 
-		for (size_t k = pre; k > lo && k >= 13; k--)
-			if (memcmp(t + k - 13, "aalearn:begin", 13) == 0) {
-				at = k - 13;
-				while (at > 0 && t[at - 1] != '\n')
-					at--;
-				break;
-			}
-		closed = statement_may_start(t, n, at);
+		if (q > 0 && t[q - 1] != '\n')
+			continue;
+		while (q < n && (t[q] == ' ' || t[q] == '\t'))
+			q++;
+		if (n - q >= 15 && memcmp(t + q, "# aalearn:begin", 15) == 0) {
+			closed = statement_may_start(t, n, k - 1);
+			break;
+		}
 	}
 	if (profile_parse(out, len, &pf2) != 0)
 		die("written text does not parse");
@@ -535,8 +563,7 @@ check_write(const char *t, size_t n, const struct profile_file *pf,
 	 * (tests/fuzz/pending/fuzz_profile-stray-begin-*, reported).  The
 	 * checks below are skipped for such texts so that the run goes on.
 	 */
-	if (count_of(t + lo, hi - lo, "aalearn:begin") !=
-	    count_of(t + lo, hi - lo, "aalearn:end"))
+	if (stray_begin(t, lo, hi))
 		goto done;
 
 	/* The rules read back are those written, each once. */
@@ -550,11 +577,21 @@ check_write(const char *t, size_t n, const struct profile_file *pf,
 	}
 	if (profile_block_rules(out, len, name, &back) != 0)
 		die("block rules of the written text");
-	for (size_t i = 0; i < dedup.n; i++)
-		if (back[i] == NULL || strcmp(back[i], dedup.v[i]) != 0)
-			die("block reads back other rules than written");
-	if (back[dedup.n] != NULL)
-		die("block reads back more rules than written");
+	for (size_t i = 0; i <= dedup.n; i++) {
+		if (i < dedup.n && back[i] != NULL &&
+		    strcmp(back[i], dedup.v[i]) == 0)
+			continue;
+		if (i == dedup.n && back[i] == NULL)
+			break;
+		for (size_t k = 0; k < dedup.n; k++)
+			fprintf(stderr, "wrote[%zu] %s\n", k, dedup.v[k]);
+		for (size_t k = 0; back[k] != NULL; k++)
+			fprintf(stderr, "read[%zu] %s\n", k, back[k]);
+		fprintf(stderr, "profile %s, written text:\n", name ? name :
+		    "(file level)");
+		fwrite(out, 1, len, stderr);
+		die("block reads back other rules than written");
+	}
 
 	/* Every other block as before; this one: old - old block + new. */
 	if (!closed)
