@@ -494,7 +494,7 @@ check_write(const char *t, size_t n, const struct profile_file *pf,
 	struct profile_file *pf2 = NULL;
 	char **old = NULL, *out = NULL, *again = NULL, **back = NULL;
 	size_t len, len2, pre = 0, suf = 0, lo, hi, nold = 0;
-	bool marker = false, closed;
+	bool marker = false, closed, stray;
 	int bi = -1, rc;
 	struct strv want = { 0 }, got = { 0 }, dedup = { 0 };
 
@@ -552,6 +552,12 @@ check_write(const char *t, size_t n, const struct profile_file *pf,
 			break;
 		}
 	}
+	stray = stray_begin(t, lo, hi);
+#ifdef FUZZ_PROFILE_STRICT
+	/* the known writer bugs abort too: tests/fuzz/pending/README.md */
+	closed = true;
+	stray = false;
+#endif
 	if (profile_parse(out, len, &pf2) != 0)
 		die("written text does not parse");
 	check_structure(pf2, out, len);
@@ -563,7 +569,7 @@ check_write(const char *t, size_t n, const struct profile_file *pf,
 	 * (tests/fuzz/pending/fuzz_profile-stray-begin-*, reported).  The
 	 * checks below are skipped for such texts so that the run goes on.
 	 */
-	if (stray_begin(t, lo, hi))
+	if (stray)
 		goto done;
 
 	/* The rules read back are those written, each once. */
