@@ -399,6 +399,13 @@ struct aare {
 	 */
 	char		*suffix;
 	size_t		 nsuffix;
+	int32_t		 suffix_entry;	/* its first node (the match: none) */
+	/*
+	 * When the rest is one star, prefix SET* suffix (the shape of every
+	 * sibling glob the learner checks against its evidence): the set,
+	 * and a match is a scan of the middle bytes.  -1 otherwise.
+	 */
+	int32_t		 star_set;
 };
 
 /* A piece of NFA: enter at start, leave through end's out. */
@@ -926,7 +933,7 @@ aare_forced_suffix(struct aare *a, int32_t m)
 	int32_t *pred = calloc(a->n + 1, sizeof(*pred));
 	char *rev = malloc(a->n + 1);
 	size_t n = 0, steps = 0;
-	int32_t x = m;
+	int32_t x = m, entry = m;
 
 	if (npred == NULL || pred == NULL || rev == NULL) {
 		free(npred);
@@ -948,9 +955,10 @@ aare_forced_suffix(struct aare *a, int32_t m)
 
 		x = pred[x];
 		nd = &a->nodes[x];
-		if (nd->op == AARE_BYTE)
+		if (nd->op == AARE_BYTE) {
 			rev[n++] = (char)nd->byte;
-		else if (nd->op != AARE_EPS)
+			entry = x;
+		} else if (nd->op != AARE_EPS)
 			break;
 	}
 	for (size_t i = 0; i < n / 2; i++) {
@@ -963,7 +971,38 @@ aare_forced_suffix(struct aare *a, int32_t m)
 	free(pred);
 	a->suffix = rev;
 	a->nsuffix = n;
+	a->suffix_entry = entry;
 	return 0;
+}
+
+/*
+ * Whether the NFA is prefix, then a star over one set, then suffix: after
+ * the prefix a SPLIT whose out2 is a SET node looping straight back to
+ * it, and whose out reaches the suffix's first node through EPS alone.
+ * Then the names it matches are exactly prefix . set* . suffix.
+ */
+static void
+aare_star_shape(struct aare *a)
+{
+	const struct aare_node *sp, *body;
+	int32_t x;
+	size_t steps = 0;
+
+	a->star_set = -1;
+	if (a->exact || a->after < 0 || a->nodes[a->after].op != AARE_SPLIT)
+		return;
+	sp = &a->nodes[a->after];
+	if (sp->out2 < 0 || a->nodes[sp->out2].op != AARE_SET)
+		return;
+	body = &a->nodes[sp->out2];
+	if (body->out != a->after)
+		return;
+	for (x = sp->out; x >= 0 && x != a->suffix_entry &&
+	    a->nodes[x].op == AARE_EPS && steps++ <= a->n; x = a->nodes[x].out)
+		;
+	if (x != a->suffix_entry)
+		return;
+	a->star_set = (int32_t)body->set;
 }
 
 static int
@@ -1032,6 +1071,7 @@ aare_compile_common(const char *pattern, size_t len,
 		ex.error = "out of memory";
 		goto fail;
 	}
+	aare_star_shape(a);
 	free(text.p);
 	*ret = a;
 	return 0;
@@ -1125,6 +1165,16 @@ aare_match(const struct aare *a, const char *name, size_t len)
 		return len == a->nprefix;
 	if (a->after < 0)
 		return false;
+	if (a->star_set >= 0) {
+		const struct aare_set *set = &a->sets[a->star_set];
+
+		if (len < a->nprefix + a->nsuffix)
+			return false;
+		for (i = a->nprefix; i < len - a->nsuffix; i++)
+			if (!set_has(set, (uint8_t)name[i]))
+				return false;
+		return true;
+	}
 	name += a->nprefix;
 	len -= a->nprefix;
 	if (a->n <= 128) {

@@ -533,17 +533,20 @@ store_put_observation(struct store *st, const struct observation *o)
  * to add the terminator, column by column and row by row, and with the
  * type check before it that was a tenth of a 100,000-observation diff.
  */
-enum { OBS_COL_LABEL, OBS_COL_RUNTIME, OBS_COL_CID, OBS_COL_POD, OBS_COL_CLS,
-	OBS_COL_F0, OBS_COL_COMM = OBS_COL_F0 + ACCESS_NFIELDS, OBS_COL_EXE,
+enum { OBS_COL_LABEL, OBS_COL_CLS, OBS_COL_F0,
+	OBS_COL_COMM = OBS_COL_F0 + ACCESS_NFIELDS, OBS_COL_EXE,
 	OBS_COL_PROFILE, OBS_NCOLS };
 
+/* Where each is in the statements' rows; the integers in between. */
 static const int obs_col[OBS_NCOLS] = {
-	[OBS_COL_LABEL] = 0, [OBS_COL_RUNTIME] = 1, [OBS_COL_CID] = 2,
-	[OBS_COL_POD] = 3, [OBS_COL_CLS] = 4,
-	[OBS_COL_F0] = 5, [OBS_COL_F0 + 1] = 6, [OBS_COL_F0 + 2] = 7,
-	[OBS_COL_F0 + 3] = 8, [OBS_COL_F0 + 4] = 9, [OBS_COL_F0 + 5] = 10,
-	[OBS_COL_COMM] = 17, [OBS_COL_EXE] = 18, [OBS_COL_PROFILE] = 19,
+	[OBS_COL_LABEL] = 0, [OBS_COL_CLS] = 2,
+	[OBS_COL_F0] = 3, [OBS_COL_F0 + 1] = 4, [OBS_COL_F0 + 2] = 5,
+	[OBS_COL_F0 + 3] = 6, [OBS_COL_F0 + 4] = 7, [OBS_COL_F0 + 5] = 8,
+	[OBS_COL_COMM] = 15, [OBS_COL_EXE] = 16, [OBS_COL_PROFILE] = 17,
 };
+#define OBS_COL_CONTAINER	1
+#define OBS_COL_MASK		9	/* then allowed, denied, first_ms,
+					 * last_ms, sample_pid */
 
 struct row_strs {
 	char	*buf;
@@ -561,14 +564,21 @@ row_strs_read(struct row_strs *rs, sqlite3_stmt *s, int ncols)
 	for (int i = 0; i < ncols; i++) {
 		int c = obs_col[i];
 
-		/* blob before bytes, as SQLite asks; NULL and "" both give
-		 * a NULL pointer, the type tells them apart */
-		p[i] = sqlite3_column_blob(s, c);
+		/*
+		 * The length first: most fields are empty, and then one
+		 * call says so (the type only tells NULL from "").  Every
+		 * value is a BLOB (bind_str), which neither call converts.
+		 */
+		p[i] = NULL;
 		n[i] = (size_t)sqlite3_column_bytes(s, c);
-		if (p[i] == NULL && sqlite3_column_type(s, c) == SQLITE_NULL)
-			n[i] = SIZE_MAX;
-		else
+		if (n[i] > 0) {
+			p[i] = sqlite3_column_blob(s, c);
+			if (p[i] == NULL)
+				return -ENOMEM;
 			total += n[i] + 1;
+		} else if (sqlite3_column_type(s, c) == SQLITE_NULL) {
+			n[i] = SIZE_MAX;
+		}
 	}
 	if (total > rs->cap) {
 		size_t cap = rs->cap ? rs->cap : 4096;
@@ -584,13 +594,14 @@ row_strs_read(struct row_strs *rs, sqlite3_stmt *s, int ncols)
 	for (int i = 0; i < ncols; i++) {
 		if (n[i] == SIZE_MAX) {
 			rs->v[i] = NULL;
-			continue;
-		}
-		if (n[i] > 0)
+		} else if (n[i] == 0) {
+			rs->v[i] = "";
+		} else {
 			memcpy(d, p[i], n[i]);
-		d[n[i]] = '\0';
-		rs->v[i] = d;
-		d += n[i] + 1;
+			d[n[i]] = '\0';
+			rs->v[i] = d;
+			d += n[i] + 1;
+		}
 	}
 	return 0;
 }
@@ -601,14 +612,82 @@ or_empty(const char *s)
 	return s != NULL ? s : "";
 }
 
+/* The container of the rows being listed, by id (see S_OBS_LIST). */
+struct row_container {
+	int64_t	 id;
+	bool	 known;		/* id was looked up */
+	bool	 found;		/* and has a row */
+	char	*buf;		/* runtime, cid, pod_uid, each NUL-ended */
+	size_t	 cap;
+	const char *runtime, *cid, *pod_uid;
+};
+
+static int
+row_container_get(struct store *st, struct row_container *rc, int64_t id)
+{
+	const char *v[3];
+	size_t n[3], total = 0;
+	sqlite3_stmt *s;
+	int r = 0, step;
+	char *d;
+
+	if (rc->known && rc->id == id)
+		return 0;
+	if ((s = store_stmt(st, S_CONTAINER_BY_ID, &r)) == NULL)
+		return r;
+	sqlite3_bind_int64(s, 1, id);
+	step = sqlite3_step(s);
+	rc->known = false;
+	if (step == SQLITE_DONE) {
+		rc->found = false;
+	} else if (step != SQLITE_ROW) {
+		r = errno_from_sqlite(step);
+	} else {
+		for (int i = 0; i < 3; i++) {
+			v[i] = col_str(s, i);
+			n[i] = v[i] != NULL ? strlen(v[i]) + 1 : 0;
+			total += n[i];
+		}
+		if (total > rc->cap) {
+			if ((d = realloc(rc->buf, total)) == NULL) {
+				r = -ENOMEM;
+				goto out;
+			}
+			rc->buf = d;
+			rc->cap = total;
+		}
+		d = rc->buf;
+		for (int i = 0; i < 3; i++) {
+			const char **dst = i == 0 ? &rc->runtime : i == 1 ?
+			    &rc->cid : &rc->pod_uid;
+
+			*dst = NULL;
+			if (v[i] != NULL) {
+				memcpy(d, v[i], n[i]);
+				*dst = d;
+				d += n[i];
+			}
+		}
+		rc->found = true;
+	}
+	if (r == 0) {
+		rc->id = id;
+		rc->known = true;
+	}
+out:
+	stmt_done(s);
+	return r;
+}
+
 int
 store_list_observations(struct store *st, const char *profile,
     const char *container, store_observation_cb cb, void *arg)
 {
 	struct row_strs rs = { 0 };
+	struct row_container rc = { 0 };
 	struct observation o;
 	sqlite3_stmt *s;
-	int i, rc, r = 0, n = 0;
+	int i, step, r = 0, n = 0;
 	int ncols = profile != NULL ? OBS_COL_PROFILE : OBS_NCOLS;
 
 	s = store_stmt(st, profile != NULL ? S_OBS_LIST : S_OBS_LIST_ALL, &r);
@@ -617,19 +696,24 @@ store_list_observations(struct store *st, const char *profile,
 	if (profile != NULL)
 		bind_str(s, 1, profile);
 	bind_str_or_null(s, 2, container);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((r = row_container_get(st, &rc, sqlite3_column_int64(s,
+		    OBS_COL_CONTAINER))) < 0)
+			break;
+		if (!rc.found)
+			continue;	/* no container row: the join's answer */
 		if ((r = row_strs_read(&rs, s, ncols)) < 0)
 			break;
 		memset(&o, 0, sizeof(o));
 		o.profile = profile != NULL ? profile :
 		    or_empty(rs.v[OBS_COL_PROFILE]);
 		o.label = or_empty(rs.v[OBS_COL_LABEL]);
-		o.container.id = or_empty(rs.v[OBS_COL_CID]);
+		o.container.id = or_empty(rc.cid);
 		if (*o.container.id == '\0') {
 			o.container.id = NULL;	/* the host */
 		} else {
-			o.container.runtime = or_empty(rs.v[OBS_COL_RUNTIME]);
-			o.container.pod_uid = rs.v[OBS_COL_POD];
+			o.container.runtime = or_empty(rc.runtime);
+			o.container.pod_uid = rc.pod_uid;
 		}
 		/* A class this build does not know (a newer one wrote it). */
 		o.access.cls = access_class_from_name(or_empty(
@@ -638,12 +722,12 @@ store_list_observations(struct store *st, const char *profile,
 			continue;
 		for (i = 0; i < ACCESS_NFIELDS; i++)
 			o.access.f[i] = or_empty(rs.v[OBS_COL_F0 + i]);
-		o.access.mask = (uint64_t)sqlite3_column_int64(s, 11);
-		o.allowed = (uint64_t)sqlite3_column_int64(s, 12);
-		o.denied = (uint64_t)sqlite3_column_int64(s, 13);
-		o.first_ms = sqlite3_column_int64(s, 14);
-		o.last_ms = sqlite3_column_int64(s, 15);
-		o.sample_pid = (long)sqlite3_column_int64(s, 16);
+		o.access.mask = (uint64_t)sqlite3_column_int64(s, OBS_COL_MASK);
+		o.allowed = (uint64_t)sqlite3_column_int64(s, OBS_COL_MASK + 1);
+		o.denied = (uint64_t)sqlite3_column_int64(s, OBS_COL_MASK + 2);
+		o.first_ms = sqlite3_column_int64(s, OBS_COL_MASK + 3);
+		o.last_ms = sqlite3_column_int64(s, OBS_COL_MASK + 4);
+		o.sample_pid = (long)sqlite3_column_int64(s, OBS_COL_MASK + 5);
 		o.sample_comm = rs.v[OBS_COL_COMM];
 		o.sample_exe = rs.v[OBS_COL_EXE];
 		n++;
@@ -652,7 +736,8 @@ store_list_observations(struct store *st, const char *profile,
 			break;
 	}
 	free(rs.buf);
-	return list_done(s, rc, r, n);
+	free(rc.buf);
+	return list_done(s, step, r, n);
 }
 
 /* ------------------------------------------------------ checkpoints, stats */
