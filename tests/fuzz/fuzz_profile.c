@@ -119,8 +119,8 @@ mem_loader(const char *name, bool angle, char **ret_text, size_t *ret_len,
 	if ((fs->loaded[fs->nloaded] = strdup(name)) == NULL)
 		die("strdup");
 	fs->nloaded++;
-	if (sscanf(name, "chain/%u%n", &k, &end) == 1 && name[end] == '\0' &&
-	    k <= fs->chain) {
+	if (fs->chain_end != NULL && sscanf(name, "chain/%u%n", &k,
+	    &end) == 1 && name[end] == '\0' && k <= fs->chain) {
 		if (k == fs->chain)
 			return give(fs->chain_end, fs->chain_len, ret_text,
 			    ret_len);
