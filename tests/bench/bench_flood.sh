@@ -19,6 +19,9 @@
 #                           set it only to try another cap)
 #   QUIET_PATHS=500         distinct paths of the quiet profile
 #   TIMEOUT=1800            seconds a run may take to read its log
+#   PROC_ROOT=DIR           the daemon's proc_root (default /proc; an empty
+#                           directory shows what attribution costs, since
+#                           every record's pid is then looked up in vain)
 set -euo pipefail
 build=$(cd "${1:-build}" && pwd)
 sizes=${SIZES:-"1000000 100000"}
@@ -62,6 +65,12 @@ now_ms() { date +%s%3N; }
 # vmhwm PID: the process's peak resident set, kB ("" once it is gone).
 vmhwm() {
 	awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null || true
+}
+
+# cpu_s PID: the process's user and system CPU time so far, in seconds.
+cpu_s() {
+	awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.1f %.1f", $12 / hz, $13 / hz }' \
+		"/proc/$1/stat" 2>/dev/null || true
 }
 
 # gen N DIR: writes DIR/audit.log (N flood records, the quiet records spread
@@ -130,7 +139,7 @@ print(eval(sys.argv[2]))' "$1" "$2"
 declare -A rss_of secs_of
 run() {
 	local n=$1 d=$work/run-$1 lines nflood nquiet t0 t_read t_end
-	local read=0 hwm=0 h st
+	local read=0 hwm=0 h st cpu
 	mkdir -m 700 "$d" "$d/pd"
 	echo "== $n distinct names for profile flood (cap $cap)"
 	t0=$(now_ms)
@@ -148,6 +157,7 @@ run() {
 		# The default cap, written out so a changed default cannot change
 		# what this run measures unnoticed.
 		echo "max_observations_per_profile = $cap"
+		[ -z "${PROC_ROOT:-}" ] || echo "proc_root = $PROC_ROOT"
 	} >"$d/conf"
 	export AALEARN_DB=$d/db AALEARN_STATUS_FILE=$d/status
 	export AALEARN_PROFILE_DIR=$d/pd AALEARN_SECURITYFS=$d/no-securityfs
@@ -182,6 +192,7 @@ run() {
 	t_read=$(now_ms)
 	h=$(vmhwm "$pid")
 	[ -n "$h" ] && [ "$h" -gt "$hwm" ] && hwm=$h
+	cpu=$(cpu_s "$pid")
 	kill -TERM "$pid"
 	st=0
 	wait "$pid" || st=$?
@@ -193,11 +204,13 @@ run() {
 		"$read" "${secs_of[$n]}" \
 		"$(awk -v r="$lines" -v a="$t0" -v b="$t_read" 'BEGIN { print r / ((b - a) / 1000) }')" \
 		"$(awk -v a="$t_read" -v b="$t_end" 'BEGIN { print (b - a) / 1000 }')" "$st"
+	printf '  daemon: CPU %s s user, %s s system while reading\n' $cpu
 	printf '  daemon: peak RSS (VmHWM) %s kB = %.1f MiB\n' "$hwm" \
 		"$(awk -v k="$hwm" 'BEGIN { print k / 1024 }')"
-	sed -n 's/^.*\(SIGTERM\|Terminated\|read,\).*$/  daemon log: &/p' "$d/daemon.log" |
-		sed 's/^  daemon log: .*aalearnd[^:]*: /  daemon log: /' | tail -3
+	grep -E 'stopping| read, ' "$d/daemon.log" | tail -2 | sed 's/^/  daemon log: /'
 	check "daemon exit status" "$st" 0
+	printf '  store: %s kB on disk (database, WAL and shared memory)\n' \
+		"$(du -ck "$d"/db* | tail -1 | cut -f1)"
 	if grep -qi 'error\|warn' "$d/daemon.log"; then
 		echo "  daemon warnings/errors:"
 		grep -i 'error\|warn' "$d/daemon.log" | head -5 | sed 's/^/    /'
