@@ -37,6 +37,7 @@
  * Their reproducers and -DFUZZ_PROFILE_STRICT, which checks them too, are
  * in tests/fuzz/pending/.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -394,6 +395,16 @@ line_to_text(const char *line, struct strv *out)
 	strv_add(out, line, n);
 }
 
+/* A block line the parser takes as an include: "include" as a word. */
+static bool
+include_line(const char *l)
+{
+	char c = l[7];
+
+	return strncmp(l, "include", 7) == 0 && !(isalnum((unsigned char)c) ||
+	    c == '_' || c == '-');
+}
+
 /* The allow rules of a policy (all of them: no evidence). */
 static void
 policy_rules(const struct policy *pol, struct strv *out, size_t *ret_priv)
@@ -662,7 +673,7 @@ check_write(const char *t, size_t n, const struct profile_file *pf,
 		struct strv gone = { 0 }, added = { 0 };
 
 		for (size_t i = 0; i < nold; i++)
-			if (strncmp(old[i], "include", 7) != 0)
+			if (!include_line(old[i]))
 				line_to_text(old[i], &gone);
 		for (size_t i = 0; i < gone.n; i++)
 			if (!strv_take(&want, gone.v[i]))
