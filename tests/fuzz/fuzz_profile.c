@@ -390,7 +390,7 @@ line_to_text(const char *line, struct strv *out)
 
 	if (n > 0 && line[n - 1] == ',')
 		n--;
-	while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t'))
+	while (n > 0 && strchr(" \t\r\f\v", line[n - 1]) != NULL)
 		n--;
 	strv_add(out, line, n);
 }
