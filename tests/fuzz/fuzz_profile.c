@@ -242,6 +242,13 @@ full_name(const struct profile_file *pf, size_t i, char *name, size_t sz)
 	return true;
 }
 
+/* The parser's blanks (a space that does not end a line). */
+static bool
+blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
+
 static size_t
 count_lines(const char *t, size_t n)
 {
@@ -390,7 +397,7 @@ line_to_text(const char *line, struct strv *out)
 
 	if (n > 0 && line[n - 1] == ',')
 		n--;
-	while (n > 0 && strchr(" \t\r\f\v", line[n - 1]) != NULL)
+	while (n > 0 && blank(line[n - 1]))
 		n--;
 	strv_add(out, line, n);
 }
@@ -440,11 +447,10 @@ stray_begin(const char *t, size_t lo, size_t hi)
 
 		while (e < hi && t[e] != '\n')
 			e++;
-		while (q < e && (t[q] == ' ' || t[q] == '\t'))
+		while (q < e && blank(t[q]))
 			q++;
 		m = e;
-		while (m > q && (t[m - 1] == ' ' || t[m - 1] == '\t' ||
-		    t[m - 1] == '\r'))
+		while (m > q && blank(t[m - 1]))
 			m--;
 		if (m - q >= 15 && memcmp(t + q, "# aalearn:begin", 15) == 0) {
 			if (open)
@@ -563,7 +569,7 @@ check_write(const char *t, size_t n, const struct profile_file *pf,
 
 		if (q > 0 && t[q - 1] != '\n')
 			continue;
-		while (q < n && (t[q] == ' ' || t[q] == '\t'))
+		while (q < n && blank(t[q]))
 			q++;
 		if (n - q >= 15 && memcmp(t + q, "# aalearn:begin", 15) == 0) {
 			closed = statement_may_start(t, n, k - 1);
@@ -574,7 +580,7 @@ check_write(const char *t, size_t n, const struct profile_file *pf,
 	if (b != NULL) {
 		size_t k = b->body_end, w = 0;
 
-		while (k > 0 && (t[k - 1] == ' ' || t[k - 1] == '\t')) {
+		while (k > 0 && blank(t[k - 1])) {
 			k--;
 			w++;
 		}
