@@ -64,14 +64,22 @@ static const char *const probes[] = {
 };
 
 /* Directories never generalised into (siblings there stay exact). */
-static const char *const exact_dirs[] = {
-	"/", "/etc", "/home", "/root", "/proc", "/sys", "/dev", "/boot",
-	"/run/secrets", "/var/run/secrets", "/run", "/var/run", NULL
+struct lit {
+	const char *s;
+	size_t	 n;
+};
+#define LIT(x)	{ x, sizeof(x) - 1 }
+
+static const struct lit exact_dirs[] = {
+	LIT("/"), LIT("/etc"), LIT("/home"), LIT("/root"), LIT("/proc"),
+	LIT("/sys"), LIT("/dev"), LIT("/boot"), LIT("/run/secrets"),
+	LIT("/var/run/secrets"), LIT("/run"), LIT("/var/run"), { NULL, 0 }
 };
 /* Trees never generalised into at any depth. */
-static const char *const exact_trees[] = {
-	"/root/", "/proc/", "/sys/", "/dev/", "/boot/", "/run/secrets/",
-	"/var/run/secrets/", "/etc/ssl/private/", NULL
+static const struct lit exact_trees[] = {
+	LIT("/root/"), LIT("/proc/"), LIT("/sys/"), LIT("/dev/"),
+	LIT("/boot/"), LIT("/run/secrets/"), LIT("/var/run/secrets/"),
+	LIT("/etc/ssl/private/"), { NULL, 0 }
 };
 
 /* Abstractions considered when the caller names none: narrow ones. */
@@ -258,14 +266,23 @@ starts_with(const char *s, const char *p)
 	return strncmp(s, p, strlen(p)) == 0;
 }
 
-/* A literal path fragment we are willing to put next to a glob. */
+/*
+ * A literal path fragment we are willing to put next to a glob: letters,
+ * digits and "/._-+:=~%".  A bitmap, as every observed path is scanned.
+ */
+#define PC_BIT(c)	(1ULL << ((c) & 63))
+#define PC_RANGE(a, b)	((~0ULL >> (63 - ((b) - (a)))) << ((a) & 63))
+
+static const uint64_t plain_bits[4] = {
+	PC_BIT('%') | PC_BIT('+') | PC_RANGE('-', ':') | PC_BIT('='),
+	PC_RANGE('A', 'Z') | PC_BIT('_') | PC_RANGE('a', 'z') | PC_BIT('~'),
+	0, 0
+};
+
 static bool
 plain_char(unsigned char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || c == '/' || c == '.' || c == '_' ||
-	    c == '-' || c == '+' || c == ':' || c == '=' || c == '~' ||
-	    c == '%';
+	return (plain_bits[c >> 6] >> (c & 63)) & 1;
 }
 
 static bool
@@ -784,21 +801,23 @@ struct item {
 	size_t	 dirlen;	/* path[0..dirlen) is the directory, no '/' */
 	const char *name;	/* last component, trailing '/' kept */
 	size_t	 namelen;	/* without the trailing '/' */
+	uint64_t hash;		/* of class, permissions and directory */
 	bool	 used;
 };
 
 static bool
-dir_exact(const char *path, size_t dirlen)
+dir_exact(const char *path, size_t pathlen, size_t dirlen)
 {
-	for (size_t i = 0; exact_dirs[i] != NULL; i++) {
-		size_t n = strlen(exact_dirs[i]);
+	for (size_t i = 0; exact_dirs[i].s != NULL; i++) {
+		size_t n = exact_dirs[i].n;
 
 		if ((n == 1 && dirlen == 0) || (n == dirlen &&
-		    strncmp(path, exact_dirs[i], n) == 0))
+		    memcmp(path, exact_dirs[i].s, n) == 0))
 			return true;
 	}
-	for (size_t i = 0; exact_trees[i] != NULL; i++)
-		if (starts_with(path, exact_trees[i]))
+	for (size_t i = 0; exact_trees[i].s != NULL; i++)
+		if (exact_trees[i].n <= pathlen &&
+		    memcmp(path, exact_trees[i].s, exact_trees[i].n) == 0)
 			return true;
 	return false;
 }
@@ -977,8 +996,9 @@ emit_glob(struct ctx *c, struct item **v, size_t n, size_t k)
  */
 struct skey {
 	uint64_t hash;
-	size_t	 item, k;
-	size_t	 s0, e0;	/* the segment in the item's name */
+	uint32_t item;
+	uint32_t s0, e0;	/* the segment in the item's name */
+	uint32_t k;
 };
 
 static uint64_t
@@ -1025,20 +1045,26 @@ skey_fields_cmp(const struct skey *a, const struct skey *b,
 	return (x->name[x->namelen] == '/') - (y->name[y->namelen] == '/');
 }
 
+/* The part of every key of an item that its segments do not change. */
 static uint64_t
-skey_hash(const struct skey *k, const struct item *its,
-    const struct observation *obs)
+item_hash(const struct item *it, const struct observation *o)
 {
-	const struct item *it = &its[k->item];
-	const struct observation *o = &obs[it->obs];
 	uint64_t h = 0xcbf29ce484222325ULL, pk = perm_key(o);
-	char d = it->name[it->namelen] == '/' ? 'd' : 'f';
 	int cls = (int)o->access.cls;
 
 	h = fnv1a_n((const char *)&cls, sizeof(cls), h);
 	h = fnv1a_n((const char *)&pk, sizeof(pk), h);
 	h = fnv1a_n(it->path, it->dirlen, h);
-	h = fnv1a_n("/", 1, h);
+	return fnv1a_n("/", 1, h);
+}
+
+static uint64_t
+skey_hash(const struct skey *k, const struct item *its)
+{
+	const struct item *it = &its[k->item];
+	char d = it->name[it->namelen] == '/' ? 'd' : 'f';
+	uint64_t h = it->hash;
+
 	h = fnv1a_n(it->name, k->s0, h);
 	h = fnv1a_n("\x01", 1, h);
 	h = fnv1a_n(it->name + k->e0, it->namelen - k->e0, h);
@@ -1046,34 +1072,31 @@ skey_hash(const struct skey *k, const struct item *its,
 }
 
 /*
- * Put equal keys next to each other, each run in item order (the order
- * the keys come in): a hash table gives each key its cluster, then one
- * counting pass places the clusters.  Linear, where a comparison sort
- * of the keys was most of step 4.
+ * The order that puts equal keys next to each other, each run in item
+ * order (the order the keys come in): a hash table gives each key its
+ * cluster, then one counting pass places the clusters.  Linear, where a
+ * comparison sort of the keys was most of step 4.
  */
 static int
-skey_group(struct skey *keys, size_t n, const struct item *its,
-    const struct observation *obs)
+skey_group(const struct skey *keys, size_t n, const struct item *its,
+    const struct observation *obs, uint32_t **ret_order)
 {
 	size_t cap = 16, ngroups = 0, mask;
-	uint32_t *table, *gid, *first, *pos;
-	struct skey *tmp;
+	uint32_t *table, *gid, *first, *pos, *order;
 	int rc = -ENOMEM;
 
-	if (n < 2)
-		return 0;
 	if (n > UINT32_MAX / 4)
 		return -E2BIG;
 	while (cap < 2 * n)
 		cap *= 2;
 	mask = cap - 1;
 	table = malloc(cap * sizeof(*table));
-	gid = malloc(n * sizeof(*gid));
-	first = malloc(n * sizeof(*first));	/* a key of each cluster */
+	gid = malloc((n + 1) * sizeof(*gid));
+	first = malloc((n + 1) * sizeof(*first));	/* a key of each */
 	pos = calloc(n + 1, sizeof(*pos));	/* its size, then its start */
-	tmp = malloc(n * sizeof(*tmp));
+	order = malloc((n + 1) * sizeof(*order));
 	if (table == NULL || gid == NULL || first == NULL || pos == NULL ||
-	    tmp == NULL)
+	    order == NULL)
 		goto out;
 	memset(table, 0xff, cap * sizeof(*table));
 	for (size_t i = 0; i < n; i++) {
@@ -1100,15 +1123,16 @@ skey_group(struct skey *keys, size_t n, const struct item *its,
 	for (size_t g = 0; g < ngroups; g++)
 		pos[g + 1] += pos[g];
 	for (size_t i = 0; i < n; i++)
-		tmp[pos[gid[i]]++] = keys[i];
-	memcpy(keys, tmp, n * sizeof(*keys));
+		order[pos[gid[i]]++] = (uint32_t)i;
+	*ret_order = order;
+	order = NULL;
 	rc = 0;
 out:
 	free(table);
 	free(gid);
 	free(first);
 	free(pos);
-	free(tmp);
+	free(order);
 	return rc;
 }
 
@@ -1160,17 +1184,18 @@ cmp_cand(const void *x, const void *y)
 	return strcmp(a->text, b->text);
 }
 
-/* Items of keys[s..e) not used yet, distinct paths only, into grp. */
+/* Items of keys[order[s..e)] not used yet, distinct paths only, into grp. */
 static size_t
-cand_items(struct item *its, const struct skey *keys, size_t s, size_t e,
-    struct item **grp, size_t *ret_all, struct item **all)
+cand_items(struct item *its, const struct skey *keys, const uint32_t *order,
+    size_t s, size_t e, struct item **grp, size_t *ret_all,
+    struct item **all)
 {
 	size_t n = 0, na = 0;
 
 	/* items are sorted by path, and a run by item: equal paths are
 	 * neighbours */
 	for (size_t q = s; q < e; q++) {
-		struct item *it = &its[keys[q].item];
+		struct item *it = &its[keys[order[q]].item];
 
 		if (it->used)
 			continue;
@@ -1189,6 +1214,7 @@ step_siblings(struct ctx *c)
 	struct item **grp = calloc(c->nobs + 1, sizeof(*grp));
 	struct item **all = calloc(c->nobs + 1, sizeof(*all));
 	struct skey *keys = NULL;
+	uint32_t *order = NULL;
 	struct cand *cands = NULL;
 	size_t nits = 0, nkeys = 0, ncands = 0;
 	int rc;
@@ -1201,8 +1227,9 @@ step_siblings(struct ctx *c)
 		size_t n = strlen(path), end = n;
 		struct item *it;
 
-		if (c->done[i] || !pathlike(o) || !plain(path) || n < 2 ||
-		    (o->access.cls == ACCESS_FILE && o->access.f[1][0] != '\0'))
+		if (c->done[i] || !pathlike(o) || n < 2 || n >= UINT32_MAX ||
+		    (o->access.cls == ACCESS_FILE &&
+		    o->access.f[1][0] != '\0') || !plain(path))
 			continue;
 		if (path[end - 1] == '/')
 			end--;
@@ -1215,12 +1242,16 @@ step_siblings(struct ctx *c)
 		it->dirlen = (size_t)(slash - path) - 1;
 		it->name = slash;
 		it->namelen = end - (size_t)(slash - path);
-		if (it->namelen == 0 || dir_exact(path, it->dirlen))
+		if (it->namelen == 0 || dir_exact(path, n, it->dirlen))
 			continue;
 		nits++;
 	}
 	if (nits < c->threshold)
 		goto out;
+	if (nits > UINT32_MAX) {
+		c->pl.err = -E2BIG;
+		goto out;
+	}
 	/* Observations come sorted by path from the store: skip the sort
 	 * when they already are (the check uses the sort's own order). */
 	for (size_t i = 1; i < nits; i++) {
@@ -1232,39 +1263,42 @@ step_siblings(struct ctx *c)
 	if ((keys = calloc(nits * 16 + 1, sizeof(*keys))) == NULL)
 		goto nomem;
 	for (size_t i = 0; i < nits; i++) {
-		const struct item *it = &its[i];
+		struct item *it = &its[i];
 
+		it->hash = item_hash(it, &c->obs[it->obs]);
 		for (size_t k = 0; k < 16; k++) {
 			size_t s0, e0;
 
 			if (!segment(it->name, it->namelen, k, &s0, &e0))
 				break;
-			keys[nkeys].item = i;
-			keys[nkeys].k = k;
-			keys[nkeys].s0 = s0;
-			keys[nkeys].e0 = e0;
-			keys[nkeys].hash = skey_hash(&keys[nkeys], its, c->obs);
+			keys[nkeys].item = (uint32_t)i;
+			keys[nkeys].k = (uint32_t)k;
+			keys[nkeys].s0 = (uint32_t)s0;
+			keys[nkeys].e0 = (uint32_t)e0;
+			keys[nkeys].hash = skey_hash(&keys[nkeys], its);
 			nkeys++;
 		}
 	}
-	if ((rc = skey_group(keys, nkeys, its, c->obs)) < 0) {
+	if ((rc = skey_group(keys, nkeys, its, c->obs, &order)) < 0) {
 		c->pl.err = rc;
 		goto out;
 	}
 	if ((cands = calloc(nkeys + 1, sizeof(*cands))) == NULL)
 		goto nomem;
 	for (size_t i = 0; i < nkeys;) {
+		const struct skey *ki = &keys[order[i]];
 		size_t j = i + 1, na;
 
-		while (j < nkeys && keys[j].hash == keys[i].hash &&
-		    skey_fields_cmp(&keys[j], &keys[i], its, c->obs) == 0)
+		while (j < nkeys && keys[order[j]].hash == ki->hash &&
+		    skey_fields_cmp(&keys[order[j]], ki, its, c->obs) == 0)
 			j++;
 		if (j - i >= c->threshold) {
-			size_t d = cand_items(its, keys, i, j, grp, &na, all);
+			size_t d = cand_items(its, keys, order, i, j, grp, &na,
+			    all);
 
-			if (d >= c->threshold && varying_ok(grp, d, keys[i].k)) {
-				if ((cands[ncands].text = skey_text(&keys[i],
-				    its, c->obs)) == NULL)
+			if (d >= c->threshold && varying_ok(grp, d, ki->k)) {
+				if ((cands[ncands].text = skey_text(ki, its,
+				    c->obs)) == NULL)
 					goto nomem;
 				cands[ncands].start = i;
 				cands[ncands].end = j;
@@ -1276,9 +1310,9 @@ step_siblings(struct ctx *c)
 	/* The biggest clusters first; an item goes into one glob at most. */
 	qsort(cands, ncands, sizeof(*cands), cmp_cand);
 	for (size_t ci = 0; ci < ncands && !c->pl.err; ci++) {
-		size_t na, d = cand_items(its, keys, cands[ci].start,
+		size_t na, d = cand_items(its, keys, order, cands[ci].start,
 		    cands[ci].end, grp, &na, all);
-		size_t k = keys[cands[ci].start].k;
+		size_t k = keys[order[cands[ci].start]].k;
 
 		if (d < c->threshold || !varying_ok(grp, d, k))
 			continue;
@@ -1291,6 +1325,7 @@ out:
 	for (size_t i = 0; i < ncands; i++)
 		free(cands[i].text);
 	free(keys);
+	free(order);
 	free(cands);
 	free(all);
 	free(grp);
