@@ -406,6 +406,36 @@ struct aare {
 	 * and a match is a scan of the middle bytes.  -1 otherwise.
 	 */
 	int32_t		 star_set;
+	struct aare_dfa	*dfa;		/* see aare_dfa_match */
+};
+
+/*
+ * A DFA built from the NFA as names are matched: each state is the set of
+ * NFA nodes (and whether the match is among them) the simulation would
+ * hold, each transition computed the first time a byte is seen in that
+ * state.  Why: the rules of a policy are matched against tens of
+ * thousands of names, and "@{PROC}/@{pid}/maps" or a rule of "**" kept
+ * the NFA simulation busy with the same sets over and over.  At most
+ * AARE_DFA_STATES states; past that (or without memory) the NFA answers,
+ * so an answer never depends on the cache.  The cache is the one thing
+ * aare_match() changes: an aare must not be matched from two threads at
+ * once (the learner has none).
+ */
+#define AARE_DFA_STATES	64
+#define DFA_UNKNOWN	(-1)
+#define DFA_DEAD	(-2)
+
+struct aare_dfa {
+	int16_t	*row[AARE_DFA_STATES];	/* 256 transitions each */
+	uint32_t *set;			/* the states' nodes, one after another */
+	size_t	 setlen, setcap;
+	size_t	 start[AARE_DFA_STATES + 1];	/* of each state in set */
+	bool	 accept[AARE_DFA_STATES];
+	size_t	 nstates;
+	bool	 off;			/* full or out of memory: NFA only */
+	/* scratch for computing a state, sized for the NFA */
+	int32_t	*list, *stack;
+	uint32_t *mark, gen;
 };
 
 /* A piece of NFA: enter at start, leave through end's out. */
@@ -838,6 +868,8 @@ aare_parse_seq(struct aare_parse *ps, int depth, int in_group,
 	return 0;
 }
 
+static void aare_dfa_free(struct aare_dfa *);
+
 void
 aare_free(struct aare *a)
 {
@@ -847,6 +879,7 @@ aare_free(struct aare *a)
 	free(a->sets);
 	free(a->prefix);
 	free(a->suffix);
+	aare_dfa_free(a->dfa);
 	free(a);
 }
 
@@ -1072,6 +1105,11 @@ aare_compile_common(const char *pattern, size_t len,
 		goto fail;
 	}
 	aare_star_shape(a);
+	if ((a->dfa = calloc(1, sizeof(*a->dfa))) == NULL) {
+		err = -ENOMEM;
+		ex.error = "out of memory";
+		goto fail;
+	}
 	free(text.p);
 	*ret = a;
 	return 0;
@@ -1143,8 +1181,9 @@ aare_add(const struct aare *a, struct aare_run *r, int32_t *list, size_t *n,
 	return match;
 }
 
-bool
-aare_match(const struct aare *a, const char *name, size_t len)
+/* The NFA simulation of name from a->after (the prefix consumed). */
+static bool
+aare_nfa_match(const struct aare *a, const char *name, size_t len)
 {
 	struct aare_run r;
 	int32_t small[4 * 128 + 1];
@@ -1154,29 +1193,6 @@ aare_match(const struct aare *a, const char *name, size_t len)
 	size_t i, j;
 	int match;
 
-	if (a == NULL || name == NULL || memchr(name, '\0', len) != NULL)
-		return false;
-	if (len < a->nprefix || memcmp(name, a->prefix, a->nprefix) != 0)
-		return false;
-	if (len < a->nsuffix || memcmp(name + len - a->nsuffix, a->suffix,
-	    a->nsuffix) != 0)
-		return false;
-	if (a->exact)
-		return len == a->nprefix;
-	if (a->after < 0)
-		return false;
-	if (a->star_set >= 0) {
-		const struct aare_set *set = &a->sets[a->star_set];
-
-		if (len < a->nprefix + a->nsuffix)
-			return false;
-		for (i = a->nprefix; i < len - a->nsuffix; i++)
-			if (!set_has(set, (uint8_t)name[i]))
-				return false;
-		return true;
-	}
-	name += a->nprefix;
-	len -= a->nprefix;
 	if (a->n <= 128) {
 		r.cur = small;
 		r.next = small + 128;
@@ -1226,6 +1242,183 @@ aare_match(const struct aare *a, const char *name, size_t len)
 	free(heap);
 	free(heapmark);
 	return match != 0;
+}
+
+static void
+aare_dfa_free(struct aare_dfa *d)
+{
+	if (d == NULL)
+		return;
+	for (size_t i = 0; i < d->nstates; i++)
+		free(d->row[i]);
+	free(d->set);
+	free(d->list);
+	free(d->stack);
+	free(d->mark);
+	free(d);
+}
+
+/*
+ * The state of nodes list[0..n) and match flag m: an existing one, or a
+ * new one.  Returns its index, or -1 when no state can be made.
+ */
+static int
+aare_dfa_state(struct aare_dfa *d, int32_t *list, size_t n, bool m)
+{
+	size_t k;
+	int16_t *row;
+
+	/* sorted, so that one set is one state */
+	for (size_t i = 1; i < n; i++) {
+		int32_t v = list[i];
+
+		for (k = i; k > 0 && list[k - 1] > v; k--)
+			list[k] = list[k - 1];
+		list[k] = v;
+	}
+	for (k = 0; k < d->nstates; k++)
+		if (d->accept[k] == m && d->start[k + 1] - d->start[k] == n &&
+		    (n == 0 || memcmp(d->set + d->start[k], list,
+		    n * sizeof(*list)) == 0))
+			return (int)k;
+	if (d->nstates == AARE_DFA_STATES)
+		return -1;
+	if (d->setlen + n > d->setcap) {
+		size_t cap = d->setcap ? d->setcap : 64;
+		uint32_t *v;
+
+		while (cap < d->setlen + n)
+			cap *= 2;
+		if ((v = realloc(d->set, cap * sizeof(*v))) == NULL)
+			return -1;
+		d->set = v;
+		d->setcap = cap;
+	}
+	if ((row = malloc(256 * sizeof(*row))) == NULL)
+		return -1;
+	for (int c = 0; c < 256; c++)
+		row[c] = DFA_UNKNOWN;
+	if (n > 0)
+		memcpy(d->set + d->setlen, list, n * sizeof(*list));
+	d->setlen += n;
+	k = d->nstates++;
+	d->row[k] = row;
+	d->accept[k] = m;
+	d->start[k + 1] = d->setlen;
+	return (int)k;
+}
+
+/* The scratch and the first state (the closure of a->after). */
+static int
+aare_dfa_init(const struct aare *a, struct aare_dfa *d)
+{
+	struct aare_run r;
+	size_t n = 0;
+	int m;
+
+	d->list = malloc((a->n + 1) * sizeof(*d->list));
+	d->stack = malloc((2 * a->n + 1) * sizeof(*d->stack));
+	d->mark = calloc(a->n + 1, sizeof(*d->mark));
+	if (d->list == NULL || d->stack == NULL || d->mark == NULL)
+		return -1;
+	d->gen = 1;
+	r.stack = d->stack;
+	r.mark = d->mark;
+	r.gen = d->gen;
+	m = aare_add(a, &r, d->list, &n, a->after);
+	return aare_dfa_state(d, d->list, n, m != 0);
+}
+
+/* The state after byte c in state s (computed and kept if new). */
+static int
+aare_dfa_step(const struct aare *a, struct aare_dfa *d, int s, uint8_t c)
+{
+	struct aare_run r;
+	size_t n = 0;
+	int m = 0, t;
+
+	if (d->gen == UINT32_MAX) {
+		memset(d->mark, 0, a->n * sizeof(*d->mark));
+		d->gen = 0;
+	}
+	r.stack = d->stack;
+	r.mark = d->mark;
+	r.gen = ++d->gen;
+	for (size_t j = d->start[s]; j < d->start[s + 1]; j++) {
+		const struct aare_node *nd = &a->nodes[d->set[j]];
+		int ok = nd->op == AARE_BYTE ? nd->byte == c :
+		    set_has(&a->sets[nd->set], c);
+
+		if (ok)
+			m |= aare_add(a, &r, d->list, &n, nd->out);
+	}
+	if (n == 0 && !m)
+		t = DFA_DEAD;
+	else if ((t = aare_dfa_state(d, d->list, n, m != 0)) < 0)
+		return -1;
+	d->row[s][c] = (int16_t)t;
+	return t;
+}
+
+/* 1 or 0, or -1 when the DFA cannot answer (the NFA must). */
+static int
+aare_dfa_match(const struct aare *a, const char *name, size_t len)
+{
+	struct aare_dfa *d = a->dfa;
+	int s = 0;
+
+	if (d == NULL || d->off)
+		return -1;
+	if (d->nstates == 0 && aare_dfa_init(a, d) != 0) {
+		d->off = true;
+		return -1;
+	}
+	for (size_t i = 0; i < len; i++) {
+		uint8_t c = (uint8_t)name[i];
+		int t = d->row[s][c];
+
+		if (t == DFA_UNKNOWN && (t = aare_dfa_step(a, d, s, c)) == -1) {
+			d->off = true;
+			return -1;
+		}
+		if (t == DFA_DEAD)
+			return 0;
+		s = t;
+	}
+	return d->accept[s] ? 1 : 0;
+}
+
+bool
+aare_match(const struct aare *a, const char *name, size_t len)
+{
+	int r;
+
+	if (a == NULL || name == NULL || memchr(name, '\0', len) != NULL)
+		return false;
+	if (len < a->nprefix || memcmp(name, a->prefix, a->nprefix) != 0)
+		return false;
+	if (len < a->nsuffix || memcmp(name + len - a->nsuffix, a->suffix,
+	    a->nsuffix) != 0)
+		return false;
+	if (a->exact)
+		return len == a->nprefix;
+	if (a->after < 0)
+		return false;
+	if (a->star_set >= 0) {
+		const struct aare_set *set = &a->sets[a->star_set];
+
+		if (len < a->nprefix + a->nsuffix)
+			return false;
+		for (size_t i = a->nprefix; i < len - a->nsuffix; i++)
+			if (!set_has(set, (uint8_t)name[i]))
+				return false;
+		return true;
+	}
+	name += a->nprefix;
+	len -= a->nprefix;
+	if ((r = aare_dfa_match(a, name, len)) >= 0)
+		return r == 1;
+	return aare_nfa_match(a, name, len);
 }
 
 int
