@@ -76,16 +76,21 @@ access_cap_known(const char *name)
 	return 0;
 }
 
-static int
+/*
+ * Every record goes through a few dozen of these against constant words:
+ * the first byte settles nearly all of them without a call.
+ */
+static inline int
 streq(const char *a, const char *b)
 {
-	return a != NULL && strcmp(a, b) == 0;
+	return a != NULL && a[0] == b[0] && strcmp(a, b) == 0;
 }
 
-static int
+static inline int
 starts(const char *a, const char *prefix)
 {
-	return a != NULL && strncmp(a, prefix, strlen(prefix)) == 0;
+	return a != NULL && a[0] == prefix[0] &&
+	    strncmp(a, prefix, strlen(prefix)) == 0;
 }
 
 static const char *
@@ -190,12 +195,12 @@ access_file(const struct record *r, struct access *a)
 		return -EINVAL;
 	/* A revalidated inherited descriptor without a denied mask asks
 	 * for nothing the task still needs (the upstream tools skip it). */
-	if (strcmp(op, "file_inherit") == 0 &&
+	if (streq(op, "file_inherit") &&
 	    (r->denied == NULL || r->denied[0] == '\0'))
 		return -ENOENT;
 	a->f[0] = r->name;
-	if (strcmp(op, "link") == 0 || strcmp(op, "symlink") == 0 ||
-	    strcmp(op, "inode_link") == 0 || strcmp(op, "rename_src") == 0)
+	if (streq(op, "link") || streq(op, "symlink") ||
+	    streq(op, "inode_link") || streq(op, "rename_src"))
 		a->f[1] = r->name2 != NULL ? r->name2 : nz(r->target);
 	a->mask = access_mask(r);
 	/* Only an exec asks for x on its own behalf: the x in a link's or an

@@ -797,7 +797,8 @@ aggregate_foreach(const struct aggregate *a, aggregate_cb cb, void *arg)
 				continue;
 			}
 			s[k] = p;
-			p += strlen(p) + 1;
+			/* Most fields are empty: no call for those. */
+			p += *p == '\0' ? 1 : strlen(p) + 1;
 		}
 		memset(&o, 0, sizeof(o));
 		/* The interned copy: one pointer per profile, so that a
