@@ -229,6 +229,91 @@ test_lookup_cache_and_reuse(void **state)
 	rmdir(dir);
 }
 
+/* <dir>/sys/kernel/pid_max holding v. */
+static void
+write_pid_max(const char *dir, const char *v)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/sys", dir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/sys/kernel", dir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/sys/kernel/pid_max", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(v, f);
+	fclose(f);
+}
+
+static void
+rm_pid_max(const char *dir)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/sys/kernel/pid_max", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/sys/kernel", dir);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/sys", dir);
+	rmdir(path);
+}
+
+/*
+ * With a large pid_max an entry checked moments ago is trusted without
+ * reading stat again (the process may even be gone: its records are still
+ * its own); once the window passed, a reused pid is noticed.  With a small
+ * pid_max every lookup checks.
+ */
+static void
+test_lookup_recheck_window(void **state)
+{
+	char dir[] = "/tmp/aalearn-proc-XXXXXX";
+	struct attribution *a;
+	struct container c;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	write_pid_max(dir, "4194304\n");
+	a = attribution_new(dir, 16);
+	assert_non_null(a);
+	write_stat(dir, 200, 7000);
+	write_file(dir, 200, "cgroup", "0::/system.slice/docker-" ID1 ".scope\n");
+	assert_int_equal(attribution_lookup(a, 200, &c), 0);
+	assert_string_equal(c.id, ID1);
+	/* Within the window: no stat read (it is gone), the cache answers. */
+	rm_pid(dir, 200);
+	assert_int_equal(attribution_lookup(a, 200, &c), 0);
+	assert_string_equal(c.id, ID1);
+	/* After it: the pid now names a host process. */
+	write_stat(dir, 200, 8000);
+	write_file(dir, 200, "cgroup", "0::/system.slice/ssh.service\n");
+	usleep(200 * 1000);
+	assert_int_equal(attribution_lookup(a, 200, &c), 0);
+	assert_null(c.id);
+	attribution_free(a);
+	rm_pid(dir, 200);
+
+	/* A small pid_max: every lookup reads stat, a reuse is seen at once. */
+	write_pid_max(dir, "1000\n");
+	a = attribution_new(dir, 16);
+	assert_non_null(a);
+	write_stat(dir, 201, 7000);
+	write_file(dir, 201, "cgroup", "0::/system.slice/docker-" ID1 ".scope\n");
+	assert_int_equal(attribution_lookup(a, 201, &c), 0);
+	assert_string_equal(c.id, ID1);
+	write_stat(dir, 201, 7001);
+	write_file(dir, 201, "cgroup", "0::/system.slice/ssh.service\n");
+	assert_int_equal(attribution_lookup(a, 201, &c), 0);
+	assert_null(c.id);
+	rm_pid(dir, 201);
+	assert_int_equal(attribution_lookup(a, 201, &c), -ESRCH);
+	attribution_free(a);
+	rm_pid_max(dir);
+	rmdir(dir);
+}
+
 /* Every runtime's shape, read from a prepared /proc tree by pid. */
 static void
 test_lookup_every_shape(void **state)
@@ -412,9 +497,28 @@ test_real_cgroup(void **state)
 	/* Our own process is not in a container. */
 	assert_int_equal(attribution_lookup(a, (long)getpid(), &c), 0);
 
-	/* Gone: its records are kept, unattributed. */
+	/* Just gone: the host's pid_max lets the entry checked a moment ago
+	 * answer for the records it logged before exiting. */
+	assert_int_equal(attribution_lookup(a, (long)child, &c), 0);
 	close(p[1]);
 	assert_int_equal(waitpid(child, &st, 0), child);
+	rc = attribution_lookup(a, (long)child, &c);
+	{
+		FILE *f = fopen("/proc/sys/kernel/pid_max", "r");
+		long pid_max = 0;
+
+		if (f != NULL) {
+			if (fscanf(f, "%ld", &pid_max) != 1)
+				pid_max = 0;
+			fclose(f);
+		}
+		/* The daemon trusts a fresh entry from a pid_max of 32768. */
+		assert_int_equal(rc, pid_max >= 32768 ? 0 : -ESRCH);
+	}
+	if (rc == 0)
+		assert_string_equal(c.id, ID2);
+	/* Gone for longer than that: its records are kept, unattributed. */
+	usleep(200 * 1000);
 	assert_int_equal(attribution_lookup(a, (long)child, &c), -ESRCH);
 
 	attribution_free(a);
@@ -431,6 +535,7 @@ main(void)
 		cmocka_unit_test(test_shapes),
 		cmocka_unit_test(test_small_buffer),
 		cmocka_unit_test(test_lookup_cache_and_reuse),
+		cmocka_unit_test(test_lookup_recheck_window),
 		cmocka_unit_test(test_lookup_every_shape),
 		cmocka_unit_test(test_cache_bounded),
 		cmocka_unit_test(test_real_cgroup),
