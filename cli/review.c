@@ -282,18 +282,35 @@ sb_str(struct sbuf *b, const char *s)
 	sb_add(b, s, strlen(s));
 }
 
-/* sb_str of a name from a record: control bytes, backslash as \xHH. */
+/*
+ * sb_str of a name from a record: control bytes, backslash as \xHH, cut
+ * after NOTE_MAX bytes with "...", as cli_safe_dup() writes it.  Written
+ * in place: a copy per name was tens of thousands of allocations in the
+ * diff of a big profile.
+ */
 static void
 sb_safe(struct sbuf *b, const char *s)
 {
-	char *d = cli_safe_dup(s, NOTE_MAX);
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n, run = 0;
+	char hex[8];
 
-	if (d == NULL) {
-		b->err = -ENOMEM;
+	if (s == NULL)
 		return;
+	for (n = 0; p[n] != '\0'; n++) {
+		if (n >= NOTE_MAX) {
+			sb_add(b, s + run, n - run);
+			sb_add(b, "...", 3);
+			return;
+		}
+		if (p[n] < 0x20 || p[n] >= 0x7f || p[n] == '\\') {
+			sb_add(b, s + run, n - run);
+			snprintf(hex, sizeof(hex), "\\x%02x", p[n]);
+			sb_add(b, hex, 4);
+			run = n + 1;
+		}
 	}
-	sb_str(b, d);
-	free(d);
+	sb_add(b, s + run, n - run);
 }
 
 /* Decisions with the rule text as decided (an edited glob). */

@@ -426,11 +426,12 @@ struct aare {
 #define DFA_DEAD	(-2)
 
 struct aare_dfa {
-	int16_t	*row[AARE_DFA_STATES];	/* 256 transitions each */
+	/* made on the first match: most compiled patterns never run */
+	int16_t	**row;			/* 256 transitions each */
 	uint32_t *set;			/* the states' nodes, one after another */
 	size_t	 setlen, setcap;
-	size_t	 start[AARE_DFA_STATES + 1];	/* of each state in set */
-	bool	 accept[AARE_DFA_STATES];
+	size_t	*start;			/* of each state in set, and the end */
+	bool	*accept;
 	size_t	 nstates;
 	bool	 off;			/* full or out of memory: NFA only */
 	/* scratch for computing a state, sized for the NFA */
@@ -550,15 +551,14 @@ aare_cat(struct aare *a, struct aare_frag *f, const struct aare_frag *g)
 	f->end = g->end;
 }
 
+/* Every byte but NUL, and but '/' unless slash. */
 static void
 set_glob(struct aare_set *s, int slash)
 {
-	unsigned c;
-
-	memset(s, 0, sizeof(*s));
-	for (c = 1; c < 256; c++)
-		if (slash || c != '/')
-			set_add(s, c);
+	memset(s->bits, 0xff, sizeof(s->bits));
+	s->bits[0] &= (uint8_t)~1u;
+	if (!slash)
+		s->bits['/' >> 3] &= (uint8_t)~(1u << ('/' & 7));
 }
 
 /* A loop over set s: zero or more bytes. */
@@ -1251,6 +1251,9 @@ aare_dfa_free(struct aare_dfa *d)
 		return;
 	for (size_t i = 0; i < d->nstates; i++)
 		free(d->row[i]);
+	free(d->row);
+	free(d->start);
+	free(d->accept);
 	free(d->set);
 	free(d->list);
 	free(d->stack);
@@ -1316,10 +1319,14 @@ aare_dfa_init(const struct aare *a, struct aare_dfa *d)
 	size_t n = 0;
 	int m;
 
+	d->row = calloc(AARE_DFA_STATES, sizeof(*d->row));
+	d->start = calloc(AARE_DFA_STATES + 1, sizeof(*d->start));
+	d->accept = calloc(AARE_DFA_STATES, sizeof(*d->accept));
 	d->list = malloc((a->n + 1) * sizeof(*d->list));
 	d->stack = malloc((2 * a->n + 1) * sizeof(*d->stack));
 	d->mark = calloc(a->n + 1, sizeof(*d->mark));
-	if (d->list == NULL || d->stack == NULL || d->mark == NULL)
+	if (d->row == NULL || d->start == NULL || d->accept == NULL ||
+	    d->list == NULL || d->stack == NULL || d->mark == NULL)
 		return -1;
 	d->gen = 1;
 	r.stack = d->stack;

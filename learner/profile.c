@@ -2075,15 +2075,17 @@ struct policy {
 	 * it once and meets exactly the rules with a prefix of the name,
 	 * where its bucket held every rule of "/usr/..." for "/usr/share/x"
 	 * and tried each prefix of each (a diff of 100,000 observations
-	 * spent a third of its instructions there).  trie_ok false (no
-	 * memory): the buckets are used.
+	 * spent a third of its instructions there).  Nodes are numbered
+	 * breadth first, so a node's children are trie[cfirst .. cfirst +
+	 * ccount) and their bytes trie_byte[] at the same places.  trie_ok
+	 * false (no memory): the buckets are used.
 	 */
 	struct ptrie_node {
-		uint32_t child, sibling;	/* 0: none (0 is the root) */
+		uint32_t cfirst, ccount;
 		uint32_t rstart, rcount;
-		unsigned char byte;
 	} *trie;
-	size_t	 ntrie, captrie;
+	unsigned char *trie_byte;
+	size_t	 ntrie;
 	uint32_t *trie_rules;
 	bool	 trie_ok;
 };
@@ -2160,6 +2162,7 @@ policy_free(struct policy *pol)
 	free(pol->names);
 	free(pol->ix);
 	free(pol->trie);
+	free(pol->trie_byte);
 	free(pol->trie_rules);
 	aare_vars_free(pol->vars);
 	free(pol);
@@ -2494,55 +2497,77 @@ policy_index(struct policy *pol)
 	policy_trie(pol);
 }
 
-/* The child of node n for byte c, made when make; 0 when none. */
+/* A trie as it is built: first child and next sibling (0: none). */
+struct tnode {
+	uint32_t child, sibling;
+	unsigned char byte;
+};
+
+struct tbuild {
+	struct tnode *v;
+	size_t	 n, cap;
+};
+
+/* The child of node n for byte c, made if missing; 0 without memory. */
 static uint32_t
-trie_child(struct policy *pol, uint32_t n, unsigned char c, bool make)
+tbuild_child(struct tbuild *tb, uint32_t n, unsigned char c)
 {
-	struct ptrie_node *t;
 	uint32_t k;
 
-	for (k = pol->trie[n].child; k != 0; k = pol->trie[k].sibling)
-		if (pol->trie[k].byte == c)
+	for (k = tb->v[n].child; k != 0; k = tb->v[k].sibling)
+		if (tb->v[k].byte == c)
 			return k;
-	if (!make || pol->ntrie >= UINT32_MAX)
+	if (tb->n >= UINT32_MAX)
 		return 0;
-	if (pol->ntrie == pol->captrie) {
-		size_t cap = pol->captrie * 2;
+	if (tb->n == tb->cap) {
+		size_t cap = tb->cap ? tb->cap * 2 : 64;
+		struct tnode *v = realloc(tb->v, cap * sizeof(*v));
 
-		if ((t = realloc(pol->trie, cap * sizeof(*t))) == NULL)
+		if (v == NULL)
 			return 0;
-		pol->trie = t;
-		pol->captrie = cap;
+		tb->v = v;
+		tb->cap = cap;
 	}
-	k = (uint32_t)pol->ntrie++;
-	pol->trie[k] = (struct ptrie_node){ 0, pol->trie[n].child, 0, 0, c };
-	pol->trie[n].child = k;
+	k = (uint32_t)tb->n++;
+	tb->v[k] = (struct tnode){ 0, tb->v[n].child, c };
+	tb->v[n].child = k;
 	return k;
+}
+
+static void
+policy_trie_clear(struct policy *pol)
+{
+	free(pol->trie);
+	free(pol->trie_byte);
+	free(pol->trie_rules);
+	pol->trie = NULL;
+	pol->trie_byte = NULL;
+	pol->trie_rules = NULL;
+	pol->ntrie = 0;
+	pol->trie_ok = false;
 }
 
 /*
  * The trie of the rules the byte buckets hold (see struct policy): each
- * prefix of each is walked in, making nodes, and the rule noted at the
- * node it ends at; then the notes are grouped by node.
+ * prefix of each rule is walked in, making nodes, and the rule noted at
+ * the node it ends at; then the nodes are renumbered breadth first and
+ * the notes grouped by node.
  */
 static void
 policy_trie(struct policy *pol)
 {
 	bool mark[IX_BUCKETS];
+	struct tbuild tb = { NULL, 0, 0 };
 	uint32_t (*notes)[2] = NULL;	/* node, rule */
-	size_t nnotes = 0, capnotes = 0;
+	uint32_t *newid = NULL, *queue = NULL;
+	size_t nnotes = 0, capnotes = 0, head = 0, tail = 0;
 
-	free(pol->trie);
-	free(pol->trie_rules);
-	pol->trie = NULL;
-	pol->trie_rules = NULL;
-	pol->ntrie = pol->captrie = 0;
-	pol->trie_ok = false;
+	policy_trie_clear(pol);
 	if (pol->nrules > UINT32_MAX ||
-	    (pol->trie = calloc(64, sizeof(*pol->trie))) == NULL)
+	    (tb.v = calloc(64, sizeof(*tb.v))) == NULL)
 		return;
-	pol->captrie = 64;
-	pol->ntrie = 1;
+	tb.cap = 64;
+	tb.n = 1;
 	for (size_t i = 0; i < pol->nrules; i++) {
 		const struct prule *p = &pol->rules[i];
 		const char *s = p->paths;
@@ -2556,8 +2581,8 @@ policy_trie(struct policy *pol)
 			uint32_t n = 0;
 
 			for (size_t b = 0; b < len; b++)
-				if ((n = trie_child(pol, n, (unsigned char)s[1 + b],
-				    true)) == 0)
+				if ((n = tbuild_child(&tb, n,
+				    (unsigned char)s[1 + b])) == 0)
 					goto fail;
 			s += len + 1;
 			if (nnotes == capnotes) {
@@ -2573,32 +2598,52 @@ policy_trie(struct policy *pol)
 			notes[nnotes++][1] = (uint32_t)i;
 		}
 	}
-	if ((pol->trie_rules = malloc((nnotes + 1) *
-	    sizeof(*pol->trie_rules))) == NULL)
+	pol->ntrie = tb.n;
+	pol->trie = calloc(tb.n, sizeof(*pol->trie));
+	pol->trie_byte = calloc(tb.n, sizeof(*pol->trie_byte));
+	pol->trie_rules = malloc((nnotes + 1) * sizeof(*pol->trie_rules));
+	newid = malloc(tb.n * sizeof(*newid));
+	queue = malloc(tb.n * sizeof(*queue));
+	if (pol->trie == NULL || pol->trie_byte == NULL ||
+	    pol->trie_rules == NULL || newid == NULL || queue == NULL)
 		goto fail;
+	/* Breadth first: the children of each node get consecutive ids. */
+	newid[0] = 0;
+	queue[tail++] = 0;
+	while (head < tail) {
+		uint32_t old = queue[head++];
+		struct ptrie_node *t = &pol->trie[newid[old]];
+
+		t->cfirst = (uint32_t)tail;
+		for (uint32_t k = tb.v[old].child; k != 0; k = tb.v[k].sibling) {
+			newid[k] = (uint32_t)tail;
+			pol->trie_byte[tail] = tb.v[k].byte;
+			queue[tail++] = k;
+		}
+		t->ccount = (uint32_t)tail - t->cfirst;
+	}
 	/* Counting sort of the notes by node, in rule order within one. */
 	for (size_t k = 0; k < nnotes; k++)
-		pol->trie[notes[k][0]].rcount++;
+		pol->trie[newid[notes[k][0]]].rcount++;
 	for (size_t n = 0, at = 0; n < pol->ntrie; n++) {
 		pol->trie[n].rstart = (uint32_t)at;
 		at += pol->trie[n].rcount;
 		pol->trie[n].rcount = 0;
 	}
 	for (size_t k = 0; k < nnotes; k++) {
-		struct ptrie_node *t = &pol->trie[notes[k][0]];
+		struct ptrie_node *t = &pol->trie[newid[notes[k][0]]];
 
 		pol->trie_rules[t->rstart + t->rcount++] = notes[k][1];
 	}
-	free(notes);
 	pol->trie_ok = true;
-	return;
+	goto out;
 fail:
+	policy_trie_clear(pol);
+out:
+	free(tb.v);
 	free(notes);
-	free(pol->trie);
-	free(pol->trie_rules);
-	pol->trie = NULL;
-	pol->trie_rules = NULL;
-	pol->ntrie = pol->captrie = 0;
+	free(newid);
+	free(queue);
 }
 
 static void
@@ -3015,15 +3060,16 @@ policy_eval(const struct policy *pol, const struct access *a,
 		uint32_t n = 0;
 
 		for (; *v != '\0'; v++) {
-			const struct ptrie_node *t;
+			const struct ptrie_node *t = &pol->trie[n];
+			uint32_t k = t->cfirst, end = t->cfirst + t->ccount;
 
-			for (n = pol->trie[n].child; n != 0 &&
-			    pol->trie[n].byte != *v; n = pol->trie[n].sibling)
-				;
-			if (n == 0)
+			while (k < end && pol->trie_byte[k] != *v)
+				k++;
+			if (k == end)
 				break;
+			n = k;
 			t = &pol->trie[n];
-			for (uint32_t k = 0; k < t->rcount; k++)
+			for (k = 0; k < t->rcount; k++)
 				eval_rule(&pol->rules[pol->trie_rules[
 				    t->rstart + k]], a, &ev);
 		}

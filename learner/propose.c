@@ -369,7 +369,13 @@ struct ctx {
 	const struct propose_options *opt;
 	unsigned threshold;
 	bool	*done;		/* observation handled */
-	struct observation *work;	/* obs with masks cut to what is missing */
+	/*
+	 * The masks still to grant, by observation: after step 1 the
+	 * observations' own masks cut to what the profile lacks.  Every
+	 * step after it reads a mask from here, never from obs (a copy of
+	 * every observation for this was 16 MB at 100,000 of them).
+	 */
+	uint64_t *mask;
 	struct plist pl;
 };
 
@@ -383,9 +389,19 @@ pathlike(const struct observation *o)
 
 /* The permissions part of a mask that rules carry (owner kept apart). */
 static uint64_t
-perm_key(const struct observation *o)
+perm_key(uint64_t mask)
 {
-	return o->access.mask & (MASK_PERMS | MASK_NOT_OWNER);
+	return mask & (MASK_PERMS | MASK_NOT_OWNER);
+}
+
+/* Observation i's access with the mask still to grant. */
+static struct access
+work_access(const struct ctx *c, size_t i)
+{
+	struct access a = c->obs[i].access;
+
+	a.mask = c->mask[i];
+	return a;
 }
 
 /* ------------------------------------------------------------ step 1 */
@@ -422,8 +438,7 @@ step_allowed(struct ctx *c)
 			uint64_t perms = a->mask & MASK_PERMS & ~have;
 
 			if ((a->mask & MASK_PERMS) != 0 && perms != 0)
-				c->work[i].access.mask = perms |
-				    (a->mask & ~MASK_PERMS);
+				c->mask[i] = perms | (a->mask & ~MASK_PERMS);
 			continue;
 		}
 		c->done[i] = true;
@@ -502,9 +517,15 @@ try_abstraction(struct ctx *c, const char *name, size_t **ret_cov,
 		rc = -ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < c->nobs; i++)
-		if (!c->done[i] && policy_allows(ab, &c->obs[i].access))
+	for (size_t i = 0; i < c->nobs; i++) {
+		struct access a;
+
+		if (c->done[i])
+			continue;
+		a = work_access(c, i);
+		if (policy_allows(ab, &a))
 			cov[ncov++] = i;
+	}
 	if (ncov < 2) {
 		rc = 0;
 		goto out;
@@ -542,7 +563,7 @@ try_abstraction(struct ctx *c, const char *name, size_t **ret_cov,
 			goto out;
 		}
 		for (size_t k = 0; k < ncov; k++)
-			accs[k] = c->obs[cov[k]].access;
+			accs[k] = work_access(c, cov[k]);
 		rc = policy_unmatched_rules(ab, accs, ncov, BEYOND_MAX, &texts,
 		    &total, &priv);
 		free(accs);
@@ -738,7 +759,7 @@ step_variables(struct ctx *c)
 		    !proc_pattern(c, o->access.f[0], pat, sizeof(pat)))
 			continue;
 		snprintf(key, sizeof(key), "%d|%016llx|%s", (int)o->access.cls,
-		    (unsigned long long)perm_key(o), pat);
+		    (unsigned long long)perm_key(c->mask[i]), pat);
 		if ((v[nv].pat = strdup(key)) == NULL) {
 			c->pl.err = -ENOMEM;
 			break;
@@ -763,7 +784,7 @@ step_variables(struct ctx *c)
 		for (size_t k = i; k < j; k++)
 			ev[nev++] = v[k].obs;
 		if (!pattern_safe(pt, c->vars, c->obs, ev, nev) ||
-		    (text = pattern_rule(pt, o->access.mask,
+		    (text = pattern_rule(pt, c->mask[v[i].obs],
 		    o->access.cls)) == NULL) {
 			free(ev);
 			i = j;
@@ -802,6 +823,7 @@ struct item {
 	const char *name;	/* last component, trailing '/' kept */
 	size_t	 namelen;	/* without the trailing '/' */
 	uint64_t hash;		/* of class, permissions and directory */
+	uint64_t pk;		/* perm_key of the mask still to grant */
 	bool	 used;
 };
 
@@ -943,7 +965,7 @@ emit_glob(struct ctx *c, struct item **v, size_t n, size_t k)
 	for (size_t i = 0; i < n; i++)
 		ev[i] = v[i]->obs;
 	if (!pattern_safe(pat, c->vars, c->obs, ev, n) ||
-	    (text = pattern_rule(pat, c->obs[a->obs].access.mask,
+	    (text = pattern_rule(pat, c->mask[a->obs],
 	    c->obs[a->obs].access.cls)) == NULL) {
 		free(ev);
 		free(pat);
@@ -1028,7 +1050,7 @@ skey_fields_cmp(const struct skey *a, const struct skey *b,
 {
 	const struct item *x = &its[a->item], *y = &its[b->item];
 	const struct observation *ox = &obs[x->obs], *oy = &obs[y->obs];
-	uint64_t px = perm_key(ox), py = perm_key(oy);
+	uint64_t px = x->pk, py = y->pk;
 	int r;
 
 	if (ox->access.cls != oy->access.cls)
@@ -1049,7 +1071,7 @@ skey_fields_cmp(const struct skey *a, const struct skey *b,
 static uint64_t
 item_hash(const struct item *it, const struct observation *o)
 {
-	uint64_t h = 0xcbf29ce484222325ULL, pk = perm_key(o);
+	uint64_t h = 0xcbf29ce484222325ULL, pk = it->pk;
 	int cls = (int)o->access.cls;
 
 	h = fnv1a_n((const char *)&cls, sizeof(cls), h);
@@ -1149,7 +1171,7 @@ skey_text(const struct skey *k, const struct item *its,
 	if (key == NULL)
 		return NULL;
 	snprintf(key, kl, "%d|%016llx|%.*s/%.*s\x01%.*s|%c",
-	    (int)o->access.cls, (unsigned long long)perm_key(o),
+	    (int)o->access.cls, (unsigned long long)it->pk,
 	    (int)it->dirlen, it->path, (int)k->s0, it->name,
 	    (int)(it->namelen - k->e0), it->name + k->e0,
 	    it->name[it->namelen] == '/' ? 'd' : 'f');
@@ -1238,6 +1260,7 @@ step_siblings(struct ctx *c)
 			slash--;
 		it = &its[nits];
 		it->obs = i;
+		it->pk = perm_key(c->mask[i]);
 		it->path = path;
 		it->dirlen = (size_t)(slash - path) - 1;
 		it->name = slash;
@@ -1314,7 +1337,10 @@ step_siblings(struct ctx *c)
 		    cands[ci].end, grp, &na, all);
 		size_t k = keys[order[cands[ci].start]].k;
 
-		if (d < c->threshold || !varying_ok(grp, d, k))
+		/* None of its items taken by a bigger glob: the same items
+		 * passed varying_ok in the first pass. */
+		if (na != cands[ci].end - cands[ci].start &&
+		    (d < c->threshold || !varying_ok(grp, d, k)))
 			continue;
 		emit_glob(c, all, na, k);
 	}
@@ -1442,7 +1468,7 @@ step_exact(struct ctx *c)
 	sort_by_key(c->obs, idx, nidx);
 	for (size_t i = 0; i < nidx && !c->pl.err;) {
 		const struct observation *o = &c->obs[idx[i]];
-		struct access a = o->access;
+		struct access a = work_access(c, idx[i]);
 		const char *reason = NULL;
 		struct proposal *p;
 		size_t j = i + 1;
@@ -1450,7 +1476,7 @@ step_exact(struct ctx *c)
 
 		/* Union of the masks of every observation of this key. */
 		while (j < nidx && cmp_access_key(&a, &c->obs[idx[j]].access) == 0)
-			a.mask |= c->obs[idx[j++]].access.mask;
+			a.mask |= c->mask[idx[j++]];
 		if (a.cls == ACCESS_EXEC) {
 			a.mask &= ~MASK_EXEC_MODES;
 			a.mask |= exec_mode(c, o);
@@ -1610,15 +1636,13 @@ propose_rules(const struct policy *pol, const struct observation *obs,
 				return -EINVAL;
 	if ((c.done = calloc(nobs + 1, sizeof(*c.done))) == NULL)
 		return -ENOMEM;
-	if ((c.work = calloc(nobs + 1, sizeof(*c.work))) == NULL) {
+	if ((c.mask = calloc(nobs + 1, sizeof(*c.mask))) == NULL) {
 		free(c.done);
 		return -ENOMEM;
 	}
-	if (nobs > 0)
-		memcpy(c.work, obs, nobs * sizeof(*obs));
+	for (size_t i = 0; i < nobs; i++)
+		c.mask[i] = obs[i].access.mask;
 	step_allowed(&c);
-	/* From here on, the masks still to grant. */
-	c.obs = c.work;
 	if (!c.pl.err)
 		step_abstractions(&c);
 	if (!c.pl.err)
@@ -1637,7 +1661,7 @@ propose_rules(const struct policy *pol, const struct observation *obs,
 		paths_unique(&c);
 		set_ids(&c);
 	}
-	free(c.work);
+	free(c.mask);
 	if (c.pl.err) {
 		propose_free(c.pl.v, c.pl.n);
 		return c.pl.err;
