@@ -8,8 +8,10 @@
 # reached (the injector may be slower, or the kernel may make it wait), the
 # records sent and stored, and what the daemon counted as lost; then the
 # highest rate with nothing lost and `aalearn status` after the first step
-# that lost records.  Asserts nothing.  Needs root and kernel audit.
-# Usage: bench_live.sh BUILD_DIR   (RATES="1000 2000 ..." SECONDS_PER_STEP=3)
+# that lost records; then the daemon is stopped while records keep coming
+# (STALL=0 skips it), and what it lost is shown.  Asserts nothing.  Needs root and kernel audit.
+# Usage: bench_live.sh BUILD_DIR   (RATES="1000 2000 ..." SECONDS_PER_STEP=3
+#   INJECTORS=1: injector processes sharing each step's rate)
 set -euo pipefail
 build=$(cd "${1:-build}" && pwd)
 rates=${RATES:-"1000 2000 5000 10000 20000 50000 100000 150000 200000 300000 500000"}
@@ -136,8 +138,21 @@ if ${CC:-cc} -O2 -o "$work/inject" "$work/inject.c" -laudit 2>/dev/null; then
 	cinject=$work/inject
 fi
 
-# inject PROFILE RATE SECONDS: prints "sent elapsed_seconds".
+# inject PROFILE RATE SECONDS: prints "sent elapsed_seconds".  With
+# INJECTORS=N (C injector only), N processes share the rate: one process
+# waits for the kernel's answer to each record, which caps its rate.
 inject() {
+	local i n=${INJECTORS:-1}
+	if [ -n "$cinject" ] && [ "$n" -gt 1 ]; then
+		for i in $(seq "$n"); do
+			"$cinject" "$1" "$(($2 / n))" "$3" >"$work/inj.$i" &
+		done
+		wait
+		cat "$work"/inj.* | awk '{ s += $1; if ($2 > t) t = $2 }
+		    END { printf "%d %.3f\n", s, t }'
+		rm -f "$work"/inj.*
+		return
+	fi
 	if [ -n "$cinject" ]; then
 		"$cinject" "$@"
 		return
@@ -213,6 +228,31 @@ if [ "$shown" = 1 ]; then
 	cat "$work/status.out"
 else
 	echo "no step lost records: the injector, not aalearnd, set the ceiling"
+fi
+
+# Beyond what the daemon can take: it is stopped (SIGSTOP, as a daemon
+# starved of CPU would be) while records keep coming, so its socket buffer
+# overflows.  What was lost must be counted, and shown by `aalearn status`.
+if [ "${STALL:-1}" != 0 ]; then
+	prof="aalearn-bench-live-stall-$$"
+	kill -STOP "$pid"
+	read -r sent secs < <(inject "$prof" 50000 "${STALL_SECONDS:-2}")
+	kill -CONT "$pid"
+	# The daemon measures a loss from the gap in serials when the next
+	# record arrives: on a live host records keep coming.
+	sleep 0.5
+	read -r sent2 _ < <(inject "$prof" 1000 0.2)
+	sent=$((sent + sent2))
+	for _ in $(seq 50); do
+		sleep 0.2
+		[ "$(lost | cut -d' ' -f1)" != "$lost0" ] && break
+	done
+	sleep 1.5
+	stored=$(events "$prof")
+	read -r lost1 klost1 < <(lost)
+	echo "== the daemon stopped for ${secs}s while $((sent - sent2)) records were sent, then $sent2 more"
+	echo "stored $stored, missing $((sent - stored)), counted lost: socket $((lost1 - lost0)), kernel $((klost1 - klost0))"
+	"$aalearn" --db "$work/db" status 2>&1 | sed 's/^/  | /'
 fi
 echo "== aalearnd's log (last lines)"
 tail -5 "$work/daemon.log"
