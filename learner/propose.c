@@ -485,6 +485,18 @@ beyond_add(struct sbuf_lite *b, const char *line)
 	b->lines++;
 }
 
+/* Whether pol lets the probe path be read. */
+static bool
+probe_allowed(const struct policy *pol, const char *probe)
+{
+	struct access a = { .cls = ACCESS_FILE, .mask = MASK_READ };
+
+	for (int k = 0; k < ACCESS_NFIELDS; k++)
+		a.f[k] = "";
+	a.f[0] = probe;
+	return policy_allowed(pol, &a) != 0;
+}
+
 /*
  * Evaluate one abstraction: the observations it allows (not yet done), and
  * whether it stays away from the probes the evidence did not touch.
@@ -513,17 +525,39 @@ try_abstraction(struct ctx *c, const char *name, size_t **ret_cov,
 	}
 	if (rc < 0)
 		goto out;
+	/*
+	 * A probe it allows that no pending observation is makes the trap
+	 * below refuse it whatever it covers: asked first, that spares the
+	 * pass over every observation (most abstractions end here).
+	 */
+	for (size_t i = 0; probes[i] != NULL; i++) {
+		bool seen = false;
+
+		if (!probe_allowed(ab, probes[i]))
+			continue;
+		for (size_t k = 0; k < c->nobs && !seen; k++)
+			seen = !c->done[k] &&
+			    strcmp(c->obs[k].access.f[0], probes[i]) == 0;
+		if (!seen) {
+			rc = 0;
+			goto out;
+		}
+	}
 	if ((cov = calloc(c->nobs + 1, sizeof(*cov))) == NULL) {
 		rc = -ENOMEM;
 		goto out;
 	}
 	for (size_t i = 0; i < c->nobs; i++) {
-		struct access a;
+		const struct access *a = &c->obs[i].access;
+		struct access w;
 
 		if (c->done[i])
 			continue;
-		a = work_access(c, i);
-		if (policy_allows(ab, &a))
+		if (a->mask != c->mask[i]) {
+			w = work_access(c, i);
+			a = &w;
+		}
+		if (policy_allows(ab, a))
 			cov[ncov++] = i;
 	}
 	if (ncov < 2) {
@@ -532,12 +566,7 @@ try_abstraction(struct ctx *c, const char *name, size_t **ret_cov,
 	}
 	/* What it grants that nobody asked for: probes, then other classes. */
 	for (size_t i = 0; probes[i] != NULL; i++) {
-		struct access a = { .cls = ACCESS_FILE, .mask = MASK_READ };
-
-		for (int k = 0; k < ACCESS_NFIELDS; k++)
-			a.f[k] = "";
-		a.f[0] = probes[i];
-		if (policy_allowed(ab, &a) == 0)
+		if (!probe_allowed(ab, probes[i]))
 			continue;
 		{
 			bool touched = false;
@@ -1573,6 +1602,14 @@ paths_unique(struct ctx *c)
 
 		if (p->npaths < 2)
 			continue;
+		/* Mostly absorbed in order already (the store's, the
+		 * siblings'): then there is nothing to sort or drop. */
+		for (w = 1; w < p->npaths &&
+		    strcmp(p->paths[w - 1], p->paths[w]) < 0; w++)
+			;
+		if (w == p->npaths)
+			continue;
+		w = 0;
 		qsort(p->paths, p->npaths, sizeof(*p->paths), cmp_strp);
 		for (size_t k = 0; k < p->npaths; k++) {
 			if (w > 0 && strcmp(p->paths[w - 1], p->paths[k]) == 0) {
