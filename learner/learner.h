@@ -733,6 +733,15 @@ int policy_add_rule(struct policy *, const char *rule, profile_loader loader,
 uint64_t policy_allowed(const struct policy *, const struct access *a);
 /* True when every permission a asks for is allowed. */
 bool policy_allows(const struct policy *, const struct access *a);
+/*
+ * Whether any rule of the policy could apply to a file (or exec) access
+ * to name; when not, policy_allows() of such an access is false.  The
+ * answer depends on name's first *ret_len bytes only: it is the same for
+ * every name that shares them (a caller going through sorted names asks
+ * once per run).
+ */
+bool policy_file_candidates(const struct policy *, const char *name,
+    size_t *ret_len);
 /* True when an explicit deny rule refuses (part of) a: no allow can help. */
 bool policy_denies(const struct policy *, const struct access *a);
 /*
