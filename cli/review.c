@@ -84,9 +84,20 @@ static void
 put_line(FILE *f, const char *s, size_t len)
 {
 	size_t i, run = 0;
+	unsigned bad = 0;
 
 	/* Runs of plain bytes in one write: a diff of 100,000 observations
-	 * is megabytes, and a locked fputc per byte showed. */
+	 * is megabytes, and a locked fputc per byte showed.  Most lines have
+	 * nothing to escape: one pass to know, then one write. */
+	for (i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		bad |= (unsigned)(ch < 0x20 && ch != '\t') | (ch == 0x7f);
+	}
+	if (!bad) {
+		fwrite(s, 1, len, f);
+		return;
+	}
 	for (i = 0; i < len; i++) {
 		unsigned char ch = (unsigned char)s[i];
 

@@ -3092,6 +3092,45 @@ policy_allowed(const struct policy *pol, const struct access *a)
 	return a->mask & MASK_PERMS & allow & ~deny;
 }
 
+/*
+ * The trie walk of policy_eval without the rules: whether it meets one
+ * (or the class has rules outside the trie).  The walk reads the bytes it
+ * consumed and the one it stopped at, nothing after.
+ */
+bool
+policy_file_candidates(const struct policy *pol, const char *name,
+    size_t *ret_len)
+{
+	const unsigned char *v = (const unsigned char *)name;
+	unsigned any = IX_CLASS + ACCESS_FILE;
+	uint32_t n = 0;
+	size_t d;
+	bool found;
+
+	if (pol == NULL || name == NULL) {
+		*ret_len = 0;
+		return false;	/* no rules at all */
+	}
+	if (!pol->ix_ok || !pol->trie_ok) {
+		*ret_len = strlen(name) + 1;
+		return true;
+	}
+	found = pol->ix_start[any + 1] > pol->ix_start[any];
+	for (d = 0; v[d] != '\0'; d++) {
+		const struct ptrie_node *t = &pol->trie[n];
+		uint32_t k = t->cfirst, end = t->cfirst + t->ccount;
+
+		while (k < end && pol->trie_byte[k] != v[d])
+			k++;
+		if (k == end)
+			break;
+		n = k;
+		found |= pol->trie[n].rcount > 0;
+	}
+	*ret_len = d + 1;
+	return found;
+}
+
 /* Only perms a rule can carry count: the rest (getattr...) always pass. */
 static uint64_t
 needed(const struct access *a)

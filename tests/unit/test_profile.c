@@ -889,6 +889,85 @@ container_template(void **state)
 	    -EINVAL);
 }
 
+/*
+ * policy_file_candidates() against policy_allows(): a name it says no rule
+ * can meet is allowed nothing, as file or exec, and neither is any name
+ * that shares the bytes it says decide that; a name that is allowed
+ * something always had candidates.
+ */
+static void
+policy_candidates_agree(void **state)
+{
+	static const char *const names[] = {
+		"/usr/lib64/shop/x/y.so", "/usr/lib/shop/a", "/usr/libz",
+		"/usr/share/doc/x", "/srv/my data/", "/srv/my data/x",
+		"/srv/app/cache/y", "/srv/app/cache/y/z", "/srv/other",
+		"/proc/42/maps", "/proc/4242/maps", "/proc/self/maps",
+		"/srv/local/a/b", "/etc/shadow", "/etc/passwd", "/tmp/x",
+		"/", "", "relative/name", "/home/u/.config/x", "/srvx",
+		"/var/lib/x", "/dev/null", "/u", "/usr", "/usr/",
+	};
+	static const char *const tails[] = { "", "x", "/", "/x.so", "zz/y",
+	    " ", "\n" };
+	static const uint64_t masks[] = { MASK_READ, MASK_WRITE,
+	    MASK_READ | MASK_MMAP, MASK_EXEC | MASK_EXEC_INHERIT, 0 };
+	struct policy *pol = NULL;
+	char buf[512];
+
+	(void)state;
+	assert_int_equal(policy_load(sample, strlen(sample), "shop",
+	    mem_loader, files, &pol), 0);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		size_t len = 0, len2 = 0;
+		bool cand = policy_file_candidates(pol, names[i], &len);
+
+		assert_true(len >= 1 && len <= strlen(names[i]) + 1);
+		for (size_t t = 0; t < sizeof(tails) / sizeof(tails[0]); t++) {
+			/* the deciding bytes, then anything */
+			size_t keep = len <= strlen(names[i]) ? len :
+			    strlen(names[i]);
+
+			if (len > strlen(names[i]) && tails[t][0] != '\0')
+				continue;	/* the NUL decided */
+			snprintf(buf, sizeof(buf), "%.*s%s", (int)keep,
+			    names[i], tails[t]);
+			assert_int_equal(policy_file_candidates(pol, buf,
+			    &len2), cand);
+			for (size_t m = 0; m < sizeof(masks) / sizeof(masks[0]);
+			    m++) {
+				struct access f = acc(ACCESS_FILE, buf, NULL,
+				    masks[m]);
+				struct access x = acc(ACCESS_EXEC, buf, NULL,
+				    masks[m]);
+
+				if (!cand) {
+					assert_false(policy_allows(pol, &f));
+					assert_false(policy_allows(pol, &x));
+					assert_int_equal(policy_allowed(pol, &f),
+					    0);
+				}
+			}
+		}
+		for (size_t m = 0; m < sizeof(masks) / sizeof(masks[0]); m++) {
+			struct access f = acc(ACCESS_FILE, names[i], NULL,
+			    masks[m]);
+
+			if (policy_allows(pol, &f))
+				assert_true(cand);
+		}
+	}
+	/* some names do have candidates, some do not */
+	{
+		size_t len;
+
+		assert_true(policy_file_candidates(pol,
+		    "/usr/lib64/shop/x/y.so", &len));
+		assert_false(policy_file_candidates(pol, "relative/name",
+		    &len));
+	}
+	policy_free(pol);
+}
+
 int
 main(void)
 {
@@ -898,6 +977,7 @@ main(void)
 		cmocka_unit_test(parse_top_level_rules),
 		cmocka_unit_test(parse_equals_in_paths),
 		cmocka_unit_test(policy_files),
+		cmocka_unit_test(policy_candidates_agree),
 		cmocka_unit_test(policy_other_classes),
 		cmocka_unit_test(policy_host_abstractions),
 		cmocka_unit_test(host_files_parse),
