@@ -390,22 +390,56 @@ dec_name(int d)
 	    d == DECISION_REJECTED ? "rejected" : "pending";
 }
 
+/*
+ * cli_time() of the last few seconds asked: the proposals of one diff
+ * mostly share their first and last times, and formatting a time twice
+ * per proposal showed in the diff of a big profile.
+ */
+struct time_cache {
+	int64_t	 key[2];	/* the second, or -1 for "never" */
+	bool	 set[2];
+	char	 text[2][64];
+	int	 next;
+};
+
+static const char *
+time_cached(struct time_cache *tc, int64_t ms)
+{
+	int64_t key = ms <= 0 ? -1 : ms / 1000;
+	int k;
+
+	for (k = 0; k < 2; k++)
+		if (tc->set[k] && tc->key[k] == key)
+			return tc->text[k];
+	k = tc->next;
+	tc->next = !k;
+	cli_time(ms, tc->text[k], sizeof(tc->text[k]));
+	tc->key[k] = key;
+	tc->set[k] = true;
+	return tc->text[k];
+}
+
 /* The evidence of proposal i as comment lines, each with indent. */
 static void
 evidence_comment(struct sbuf *b, const struct cli_ctx *c, size_t i,
-    const char *indent, size_t ilen)
+    const char *indent, size_t ilen, struct time_cache *tc)
 {
 	const struct proposal *p = &c->props[i];
-	char t1[64], t2[64], num[128];
-	const char *s, *nl;
+	char t1[64], num[128];
+	const char *s, *nl, *last;
 	size_t k, n;
 
 	sb_add(b, indent, ilen);
-	snprintf(num, sizeof(num), "# aalearn %s (%s): %llu allowed, %llu "
-	    "denied, first %s, last %s", p->id, dec_name(c->dec[i]),
+	/* one at a time: the second may reuse the first one's slot */
+	snprintf(t1, sizeof(t1), "%s", time_cached(tc, p->first_ms));
+	last = time_cached(tc, p->last_ms);
+	if (snprintf(num, sizeof(num), "# aalearn %s (%s): %llu allowed, "
+	    "%llu denied, first %s, last %s", p->id, dec_name(c->dec[i]),
 	    (unsigned long long)p->allowed, (unsigned long long)p->denied,
-	    cli_time(p->first_ms, t1, sizeof(t1)),
-	    cli_time(p->last_ms, t2, sizeof(t2)));
+	    t1, last) < 0)
+		num[0] = '\0';
+	/* (a line longer than num, with counts of 15 digits and more, is
+	 * cut there, as it always was) */
 	sb_str(b, num);
 	sb_str(b, "\n");
 	if (p->reason != NULL && p->reason[0] != '\0') {
@@ -592,6 +626,7 @@ would_be(struct cli *cli, struct store *st, const struct cli_ctx *c,
 	struct lines nl;
 	struct sbuf out = { 0 };
 	struct rule_table rt = { 0 };
+	struct time_cache tc = { { 0, 0 }, { false, false }, { "", "" }, 0 };
 	const char **rules = NULL;
 	size_t *which = NULL, nr = 0, i, k, ilen;
 	char *text = NULL, **old = NULL;
@@ -661,7 +696,8 @@ would_be(struct cli *cli, struct store *st, const struct cli_ctx *c,
 			for (ilen = 0; ilen < nl.len[i] && (nl.s[i][ilen] == ' ' ||
 			    nl.s[i][ilen] == '\t'); ilen++)
 				;
-			evidence_comment(&out, c, which[k], nl.s[i], ilen);
+			evidence_comment(&out, c, which[k], nl.s[i], ilen,
+			    &tc);
 		}
 		sb_add(&out, nl.s[i], nl.len[i]);
 		if (nl.s[i][nl.len[i]] == '\n')

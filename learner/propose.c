@@ -884,8 +884,10 @@ dir_exact(const char *path, size_t pathlen, size_t dirlen)
 		    memcmp(path, exact_dirs[i].s, n) == 0))
 			return true;
 	}
+	/* every tree is at least "/x/": its second byte first */
 	for (size_t i = 0; exact_trees[i].s != NULL; i++)
 		if (exact_trees[i].n <= pathlen &&
+		    exact_trees[i].s[1] == path[1] &&
 		    memcmp(path, exact_trees[i].s, exact_trees[i].n) == 0)
 			return true;
 	return false;

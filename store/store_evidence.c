@@ -576,7 +576,10 @@ row_strs_read(struct row_strs *rs, sqlite3_stmt *s, int ncols)
 			if (p[i] == NULL)
 				return -ENOMEM;
 			total += n[i] + 1;
-		} else if (sqlite3_column_type(s, c) == SQLITE_NULL) {
+		} else if ((i == OBS_COL_COMM || i == OBS_COL_EXE) &&
+		    sqlite3_column_type(s, c) == SQLITE_NULL) {
+			/* only these may be NULL; for the others (NOT NULL
+			 * in the schema) NULL and "" both read as "" */
 			n[i] = SIZE_MAX;
 		}
 	}
