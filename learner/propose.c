@@ -485,6 +485,19 @@ beyond_add(struct sbuf_lite *b, const char *line)
 	b->lines++;
 }
 
+/* strncmp(a, b, n) == 0 for the few bytes of a run, without the call. */
+static bool
+same_start(const char *a, const char *b, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		if (a[k] != b[k])
+			return false;
+		if (a[k] == '\0')
+			return true;
+	}
+	return true;
+}
+
 /* Whether pol lets the probe path be read. */
 static bool
 probe_allowed(const struct policy *pol, const char *probe)
@@ -563,7 +576,7 @@ try_abstraction(struct ctx *c, const char *name, size_t **ret_cov,
 		 * deciding that is settled by its first.
 		 */
 		if (a->cls == ACCESS_FILE || a->cls == ACCESS_EXEC) {
-			if (run == NULL || strncmp(run, a->f[0], runlen) != 0) {
+			if (run == NULL || !same_start(run, a->f[0], runlen)) {
 				run = a->f[0];
 				run_none = !policy_file_candidates(ab, run,
 				    &runlen);
