@@ -511,19 +511,29 @@ probe_allowed(const struct policy *pol, const char *probe)
 }
 
 /*
- * Evaluate one abstraction: the observations it allows (not yet done), and
- * whether it stays away from the probes the evidence did not touch.
+ * An abstraction considered in step 2.  Why this shape: each of the 14
+ * default abstractions used to be loaded again in every round and asked
+ * about every pending observation in a pass of its own; a diff of 100,000
+ * observations spent most of that pass waiting for memory.  Now each is
+ * loaded once, one pass over the observations asks all of them, and a
+ * later round only drops what got done since (a pending observation's
+ * answer does not change).
  */
+struct abst {
+	struct policy *ab;	/* NULL: not loaded, or out for good */
+	size_t	*cov, ncov, cap;	/* pending observations it allows */
+	bool	 counted;	/* cov is known (from an earlier round) */
+	const char *run;	/* the names settled by policy_file_candidates */
+	size_t	 runlen;
+	bool	 run_none;
+};
+
+/* The abstraction with the host's variables.  0 or -errno. */
 static int
-try_abstraction(struct ctx *c, const char *name, size_t **ret_cov,
-    size_t *ret_n, char **ret_beyond)
+abst_load(struct ctx *c, const char *name, struct policy **ret)
 {
 	struct policy *ab;
 	char rule[512];
-	size_t *cov = NULL, ncov = 0, runlen = 0;
-	struct sbuf_lite b = { 0 };
-	const char *run = NULL;
-	bool run_none = false;
 	int rc;
 
 	if (strlen(name) > 400 || strpbrk(name, "<>\"\n ") != NULL)
@@ -538,13 +548,22 @@ try_abstraction(struct ctx *c, const char *name, size_t **ret_cov,
 		rc = policy_add_rule(ab, rule, c->opt->loader,
 		    c->opt->loader_arg);
 	}
-	if (rc < 0)
-		goto out;
-	/*
-	 * A probe it allows that no pending observation is makes the trap
-	 * below refuse it whatever it covers: asked first, that spares the
-	 * pass over every observation (most abstractions end here).
-	 */
+	if (rc < 0) {
+		policy_free(ab);
+		return rc;
+	}
+	*ret = ab;
+	return 0;
+}
+
+/*
+ * A probe it allows that no pending observation is: the trap below
+ * refuses it whatever it covers, now and in every later round (pending
+ * observations only get fewer).
+ */
+static bool
+abst_trapped(const struct ctx *c, const struct policy *ab)
+{
 	for (size_t i = 0; probes[i] != NULL; i++) {
 		bool seen = false;
 
@@ -553,64 +572,100 @@ try_abstraction(struct ctx *c, const char *name, size_t **ret_cov,
 		for (size_t k = 0; k < c->nobs && !seen; k++)
 			seen = !c->done[k] &&
 			    strcmp(c->obs[k].access.f[0], probes[i]) == 0;
-		if (!seen) {
-			rc = 0;
-			goto out;
-		}
+		if (!seen)
+			return true;
 	}
-	if ((cov = calloc(c->nobs + 1, sizeof(*cov))) == NULL) {
-		rc = -ENOMEM;
-		goto out;
+	return false;
+}
+
+static int
+abst_add(struct abst *x, size_t i)
+{
+	if (x->ncov == x->cap) {
+		size_t cap = x->cap ? x->cap * 2 : 64;
+		size_t *v = realloc(x->cov, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -ENOMEM;
+		x->cov = v;
+		x->cap = cap;
 	}
+	x->cov[x->ncov++] = i;
+	return 0;
+}
+
+/* The pending observations each of v[0..n) allows, in one pass. */
+static int
+abst_count(struct ctx *c, struct abst *v, size_t n)
+{
 	for (size_t i = 0; i < c->nobs; i++) {
 		const struct access *a = &c->obs[i].access;
+		bool file = a->cls == ACCESS_FILE || a->cls == ACCESS_EXEC;
 		struct access w;
 
 		if (c->done[i])
 			continue;
-		/*
-		 * Why: 14 abstractions each asked about every pending
-		 * observation were a fifth of a 100,000-observation diff,
-		 * and most names meet no rule of an abstraction at all.
-		 * Names come sorted, so a run of them that shares the bytes
-		 * deciding that is settled by its first.
-		 */
-		if (a->cls == ACCESS_FILE || a->cls == ACCESS_EXEC) {
-			if (run == NULL || !same_start(run, a->f[0], runlen)) {
-				run = a->f[0];
-				run_none = !policy_file_candidates(ab, run,
-				    &runlen);
-			}
-			if (run_none)
-				continue;
-		}
 		if (a->mask != c->mask[i]) {
 			w = work_access(c, i);
 			a = &w;
 		}
-		if (policy_allows(ab, a))
-			cov[ncov++] = i;
+		for (size_t k = 0; k < n; k++) {
+			struct abst *x = &v[k];
+
+			if (x->ab == NULL || x->counted)
+				continue;
+			/*
+			 * Most names meet no rule of an abstraction at all;
+			 * names come sorted, so a run of them that shares
+			 * the bytes deciding that is settled by its first.
+			 */
+			if (file) {
+				if (x->run == NULL || !same_start(x->run,
+				    a->f[0], x->runlen)) {
+					x->run = a->f[0];
+					x->run_none = !policy_file_candidates(
+					    x->ab, x->run, &x->runlen);
+				}
+				if (x->run_none)
+					continue;
+			}
+			if (policy_allows(x->ab, a) && abst_add(x, i) < 0)
+				return -ENOMEM;
+		}
 	}
-	if (ncov < 2) {
-		rc = 0;
-		goto out;
-	}
+	for (size_t k = 0; k < n; k++)
+		v[k].counted = true;
+	return 0;
+}
+
+/*
+ * Evaluate one abstraction over the observations it allows: whether it
+ * stays away from the probes the evidence did not touch and grants nothing
+ * privileged beyond them.  *ret_n: how many it covers (0: refused), with
+ * *ret_beyond what else it grants.
+ */
+static int
+abst_finish(struct ctx *c, const struct policy *ab, const size_t *cov,
+    size_t ncov, size_t *ret_n, char **ret_beyond)
+{
+	struct sbuf_lite b = { 0 };
+	int rc = 0;
+
+	*ret_n = 0;
+	*ret_beyond = NULL;
+	if (ncov < 2)
+		return 0;
 	/* What it grants that nobody asked for: probes, then other classes. */
 	for (size_t i = 0; probes[i] != NULL; i++) {
+		bool touched = false;
+
 		if (!probe_allowed(ab, probes[i]))
 			continue;
-		{
-			bool touched = false;
-
-			for (size_t k = 0; k < ncov && !touched; k++)
-				touched = strcmp(c->obs[cov[k]].access.f[0],
-				    probes[i]) == 0;
-			if (!touched) {
-				ncov = 0;	/* the trap: refuse it */
-				rc = 0;
-				goto out;
-			}
-		}
+		for (size_t k = 0; k < ncov && !touched; k++)
+			touched = strcmp(c->obs[cov[k]].access.f[0],
+			    probes[i]) == 0;
+		if (!touched)
+			return 0;	/* the trap: refuse it */
 	}
 	{
 		/* What it grants that none of the evidence used. */
@@ -618,23 +673,20 @@ try_abstraction(struct ctx *c, const char *name, size_t **ret_cov,
 		char **texts = NULL, line[96];
 		size_t total = 0, priv = 0;
 
-		if (accs == NULL) {
-			rc = -ENOMEM;
-			goto out;
-		}
+		if (accs == NULL)
+			return -ENOMEM;
 		for (size_t k = 0; k < ncov; k++)
 			accs[k] = work_access(c, cov[k]);
 		rc = policy_unmatched_rules(ab, accs, ncov, BEYOND_MAX, &texts,
 		    &total, &priv);
 		free(accs);
 		if (rc < 0)
-			goto out;
+			return rc;
 		if (priv > 0) {
 			/* capabilities, mounts, exec out of the profile:
 			 * not "little" */
 			profile_strv_free(texts);
-			ncov = 0;
-			goto out;
+			return 0;
 		}
 		snprintf(line, sizeof(line), "%zu of its rules allow none of "
 		    "the observations:", total);
@@ -644,25 +696,12 @@ try_abstraction(struct ctx *c, const char *name, size_t **ret_cov,
 		profile_strv_free(texts);
 	}
 	if (b.err) {
-		rc = b.err;
-		goto out;
+		free(b.p);
+		return b.err;
 	}
-	*ret_cov = cov;
 	*ret_n = ncov;
 	*ret_beyond = b.p;
-	cov = NULL;
-	b.p = NULL;
-	rc = 0;
-out:
-	if (rc < 0 || ncov < 2) {
-		*ret_cov = NULL;
-		*ret_n = 0;
-		*ret_beyond = NULL;
-	}
-	free(cov);
-	free(b.p);
-	policy_free(ab);
-	return rc == -ENOENT ? 0 : rc;
+	return 0;
 }
 
 static void
@@ -670,6 +709,7 @@ step_abstractions(struct ctx *c)
 {
 	const char *const *names = c->opt->abstractions;
 	size_t nnames = c->opt->nabstractions;
+	struct abst *v;
 
 	if (c->opt->no_abstractions || c->opt->loader == NULL)
 		return;
@@ -678,44 +718,77 @@ step_abstractions(struct ctx *c)
 		for (nnames = 0; names[nnames] != NULL; nnames++)
 			;
 	}
-	for (;;) {
-		size_t best_n = 0, *best_cov = NULL;
+	if ((v = calloc(nnames + 1, sizeof(*v))) == NULL) {
+		c->pl.err = -ENOMEM;
+		return;
+	}
+	for (size_t k = 0; k < nnames && !c->pl.err; k++) {
+		int rc;
+
+		if (names[k] == NULL)
+			continue;
+		/* one that does not load is skipped (as in every round) */
+		if ((rc = abst_load(c, names[k], &v[k].ab)) == -ENOMEM)
+			c->pl.err = rc;
+	}
+	while (!c->pl.err) {
+		size_t best_n = 0, best_k = 0;
 		char *best_beyond = NULL;
 		const char *best = NULL;
 		struct proposal *p;
 
+		for (size_t k = 0; k < nnames; k++) {
+			if (v[k].ab == NULL || !abst_trapped(c, v[k].ab))
+				continue;
+			policy_free(v[k].ab);
+			v[k].ab = NULL;
+		}
+		/* known counts lose what got done since */
+		for (size_t k = 0; k < nnames; k++) {
+			size_t w = 0;
+
+			if (v[k].ab == NULL || !v[k].counted)
+				continue;
+			for (size_t q = 0; q < v[k].ncov; q++)
+				if (!c->done[v[k].cov[q]])
+					v[k].cov[w++] = v[k].cov[q];
+			v[k].ncov = w;
+		}
+		if (abst_count(c, v, nnames) < 0) {
+			c->pl.err = -ENOMEM;
+			break;
+		}
 		for (size_t k = 0; k < nnames && !c->pl.err; k++) {
-			size_t *cov = NULL, n = 0;
 			char *beyond = NULL;
+			size_t n = 0;
 			int rc;
 
-			if (names[k] == NULL)
+			if (v[k].ab == NULL)
 				continue;
-			rc = try_abstraction(c, names[k], &cov, &n, &beyond);
+			rc = abst_finish(c, v[k].ab, v[k].cov, v[k].ncov, &n,
+			    &beyond);
 			if (rc < 0) {
 				if (rc == -ENOMEM)
 					c->pl.err = rc;
 				continue;
 			}
 			if (n > best_n) {
-				free(best_cov);
 				free(best_beyond);
-				best_cov = cov;
 				best_beyond = beyond;
 				best_n = n;
+				best_k = k;
 				best = names[k];
 			} else {
-				free(cov);
 				free(beyond);
 			}
 		}
 		if (best == NULL || c->pl.err) {
-			free(best_cov);
 			free(best_beyond);
-			return;
+			break;
 		}
 		p = plist_new(&c->pl, PROPOSAL_INCLUDE, ACCESS_NONE);
 		if (p != NULL) {
+			const size_t *cov = v[best_k].cov;
 			char text[512], why[600];
 
 			snprintf(text, sizeof(text), "include <%s>", best);
@@ -726,18 +799,20 @@ step_abstractions(struct ctx *c)
 			p->beyond = best_beyond;
 			best_beyond = NULL;
 			for (size_t k = 0; k < best_n; k++) {
-				absorb(&c->pl, p, c->obs, best_cov[k],
-				    pathlike(&c->obs[best_cov[k]]));
-				c->done[best_cov[k]] = true;
+				absorb(&c->pl, p, c->obs, cov[k],
+				    pathlike(&c->obs[cov[k]]));
+				c->done[cov[k]] = true;
 			}
 			if (p->evidence != NULL)
 				p->cls = c->obs[p->evidence[0]].access.cls;
 		}
-		free(best_cov);
 		free(best_beyond);
-		if (c->pl.err)
-			return;
 	}
+	for (size_t k = 0; k < nnames; k++) {
+		policy_free(v[k].ab);
+		free(v[k].cov);
+	}
+	free(v);
 }
 
 /* ------------------------------------------------------------ step 3 */
