@@ -71,8 +71,10 @@ const char *store_host_id(const struct store *);
  * (PRAGMA synchronous = NORMAL; the -wal is synced at each checkpoint
  * instead).  Each batch stays atomic with what it says about its source -
  * after a power loss the store holds a prefix of the batches, each whole -
- * but the last batches committed before the loss may be gone.  Off by
- * default: the daemon's netlink records cannot be read twice.  0 or -errno.
+ * but the last batches committed before the loss may be gone.  SQLite's
+ * foreign key checks are off meanwhile (the store makes every row a batch
+ * refers to; store_check_integrity() checks them all).  Off by default: the
+ * daemon's netlink records cannot be read twice.  0 or -errno.
  */
 int store_set_bulk(struct store *, int on);
 /* SQLite's message for the last failed call on this store (for logs). */
