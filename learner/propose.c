@@ -304,36 +304,35 @@ is_digit(char c)
 
 /* Whether the evidence of a rule touched the probe path itself. */
 static bool
-probe_in_evidence(const char *probe, const struct observation *obs,
-    const size_t *ev, size_t nev)
+probe_in_evidence(const char *probe, const char *const *paths, size_t nev)
 {
 	for (size_t i = 0; i < nev; i++)
-		if (strcmp(obs[ev[i]].access.f[0], probe) == 0)
+		if (strcmp(paths[i], probe) == 0)
 			return true;
 	return false;
 }
 
 /*
  * A generalised file pattern is safe when it compiles, matches every
- * observed path it absorbs, and no probe path the evidence did not touch.
+ * observed path it absorbs (paths[0..nev)), and no probe path the
+ * evidence did not touch.  The paths, not the observations: the sibling
+ * step has them at hand, and reaching each observation again was a cache
+ * miss per evidence in a big profile.
  */
 static bool
 pattern_safe(const char *pattern, const struct aare_vars *vars,
-    const struct observation *obs, const size_t *ev, size_t nev)
+    const char *const *paths, size_t nev)
 {
 	struct aare *a;
 	bool ok = true;
 
 	if (aare_compile_path(pattern, strlen(pattern), vars, &a, NULL) < 0)
 		return false;
-	for (size_t i = 0; i < nev && ok; i++) {
-		const char *path = obs[ev[i]].access.f[0];
-
-		ok = aare_match(a, path, strlen(path));
-	}
+	for (size_t i = 0; i < nev && ok; i++)
+		ok = aare_match(a, paths[i], strlen(paths[i]));
 	for (size_t i = 0; probes[i] != NULL && ok; i++)
 		if (aare_match(a, probes[i], strlen(probes[i])) &&
-		    !probe_in_evidence(probes[i], obs, ev, nev))
+		    !probe_in_evidence(probes[i], paths, nev))
 			ok = false;
 	aare_free(a);
 	return ok;
@@ -907,8 +906,10 @@ step_variables(struct ctx *c)
 		size_t j = i, *ev, nev = 0;
 		const struct observation *o = &c->obs[v[i].obs];
 		const char *pt = strchr(strchr(v[i].pat, '|') + 1, '|') + 1;
+		const char **evp;
 		struct proposal *p;
 		char *text;
+		bool safe;
 
 		while (j < nv && strcmp(v[j].pat, v[i].pat) == 0)
 			j++;
@@ -918,7 +919,16 @@ step_variables(struct ctx *c)
 		}
 		for (size_t k = i; k < j; k++)
 			ev[nev++] = v[k].obs;
-		if (!pattern_safe(pt, c->vars, c->obs, ev, nev) ||
+		if ((evp = calloc(nev, sizeof(*evp))) == NULL) {
+			free(ev);
+			c->pl.err = -ENOMEM;
+			break;
+		}
+		for (size_t k = 0; k < nev; k++)
+			evp[k] = c->obs[ev[k]].access.f[0];
+		safe = pattern_safe(pt, c->vars, evp, nev);
+		free(evp);
+		if (!safe ||
 		    (text = pattern_rule(pt, c->mask[v[i].obs],
 		    o->access.cls)) == NULL) {
 			free(ev);
@@ -959,6 +969,7 @@ struct item {
 	size_t	 namelen;	/* without the trailing '/' */
 	uint64_t hash;		/* of class, permissions and directory */
 	uint64_t pk;		/* perm_key of the mask still to grant */
+	size_t	 pathrun;	/* the first item with the same path */
 	bool	 used;
 };
 
@@ -1055,7 +1066,8 @@ varying_ok(struct item **v, size_t n, size_t k)
 static void
 emit_glob(struct ctx *c, struct item **v, size_t n, size_t k)
 {
-	size_t s0 = 0, e0 = 0, cp, cs, minlen = SIZE_MAX, *ev;
+	size_t s0 = 0, e0 = 0, cp, cs, minlen = SIZE_MAX;
+	const char **ev;
 	const struct item *a = v[0];
 	char *pat, *text;
 	struct proposal *p;
@@ -1100,8 +1112,8 @@ emit_glob(struct ctx *c, struct item **v, size_t n, size_t k)
 		return;
 	}
 	for (size_t i = 0; i < n; i++)
-		ev[i] = v[i]->obs;
-	if (!pattern_safe(pat, c->vars, c->obs, ev, n) ||
+		ev[i] = v[i]->path;
+	if (!pattern_safe(pat, c->vars, ev, n) ||
 	    (text = pattern_rule(pat, c->mask[a->obs],
 	    c->obs[a->obs].access.cls)) == NULL) {
 		free(ev);
@@ -1359,7 +1371,8 @@ cand_items(struct item *its, const struct skey *keys, const uint32_t *order,
 		if (it->used)
 			continue;
 		all[na++] = it;
-		if (n == 0 || strcmp(grp[n - 1]->path, it->path) != 0)
+		/* strcmp of the two paths, known without reading them */
+		if (n == 0 || grp[n - 1]->pathrun != it->pathrun)
 			grp[n++] = it;
 	}
 	*ret_all = na;
@@ -1420,6 +1433,10 @@ step_siblings(struct ctx *c)
 			break;
 		}
 	}
+	/* Runs of equal paths (neighbours once sorted). */
+	for (size_t i = 0; i < nits; i++)
+		its[i].pathrun = i > 0 && strcmp(its[i - 1].path,
+		    its[i].path) == 0 ? its[i - 1].pathrun : i;
 	if ((keys = calloc(nits * 16 + 1, sizeof(*keys))) == NULL)
 		goto nomem;
 	for (size_t i = 0; i < nits; i++) {
