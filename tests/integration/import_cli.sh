@@ -86,6 +86,19 @@ jeq overflow 0
 jeq rejected 0
 [ -s "$T/err" ] && { cat "$T/err"; fail "import wrote to stderr"; }
 [ "$(stat -c %a "$T/db")" = 600 ] || fail "store is not 0600"
+# Bulk loading turns SQLite's foreign key checks off: every reference must
+# still hold, and the file must be whole.
+python3 - "$T/db" <<'EOF' || fail "store integrity after import"
+import sqlite3, sys
+db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
+assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+bad = db.execute("PRAGMA foreign_key_check").fetchall()
+assert bad == [], bad
+n = db.execute("SELECT count(*) FROM observations o LEFT JOIN profiles p "
+               "ON p.id = o.profile_id LEFT JOIN containers c "
+               "ON c.id = o.container_id WHERE p.id IS NULL OR c.id IS NULL").fetchone()[0]
+assert n == 0, n
+EOF
 
 # The same log again: nothing new, every access counted again.
 run 0 "$AALEARN" --json import "$T/log"
