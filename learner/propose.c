@@ -1111,8 +1111,16 @@ emit_glob(struct ctx *c, struct item **v, size_t n, size_t k)
 		c->pl.err = -ENOMEM;
 		return;
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		const char *o = (const char *)&c->obs[v[i]->obs];
+
+		/* absorb reads these after the check: ask for them now, as
+		 * the observations of a cluster are far from the last ones
+		 * touched */
+		__builtin_prefetch(o);
+		__builtin_prefetch(o + sizeof(c->obs[0]) - 1);
 		ev[i] = v[i]->path;
+	}
 	if (!pattern_safe(pat, c->vars, ev, n) ||
 	    (text = pattern_rule(pat, c->mask[a->obs],
 	    c->obs[a->obs].access.cls)) == NULL) {
