@@ -285,6 +285,19 @@ plain_char(unsigned char c)
 	return (plain_bits[c >> 6] >> (c & 63)) & 1;
 }
 
+/* strlen(s) into *ret_n, and whether s is plain: one pass for both. */
+static bool
+plain_len(const char *s, size_t *ret_n)
+{
+	uint64_t bad = 0;
+	size_t n;
+
+	for (n = 0; s[n] != '\0'; n++)
+		bad |= !plain_char((unsigned char)s[n]);
+	*ret_n = n;
+	return bad == 0;
+}
+
 static bool
 plain(const char *s)
 {
@@ -1111,16 +1124,8 @@ emit_glob(struct ctx *c, struct item **v, size_t n, size_t k)
 		c->pl.err = -ENOMEM;
 		return;
 	}
-	for (size_t i = 0; i < n; i++) {
-		const char *o = (const char *)&c->obs[v[i]->obs];
-
-		/* absorb reads these after the check: ask for them now, as
-		 * the observations of a cluster are far from the last ones
-		 * touched */
-		__builtin_prefetch(o);
-		__builtin_prefetch(o + sizeof(c->obs[0]) - 1);
+	for (size_t i = 0; i < n; i++)
 		ev[i] = v[i]->path;
-	}
 	if (!pattern_safe(pat, c->vars, ev, n) ||
 	    (text = pattern_rule(pat, c->mask[a->obs],
 	    c->obs[a->obs].access.cls)) == NULL) {
@@ -1180,14 +1185,25 @@ struct skey {
 	uint32_t k;
 };
 
+/*
+ * Bytes into a running hash, eight at a time (the keys' hashes only
+ * spread them over a table: equal keys are told by their fields).
+ */
 static uint64_t
-fnv1a_n(const char *s, size_t n, uint64_t h)
+hash_bytes(const char *s, size_t n, uint64_t h)
 {
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 0x100000001b3ULL;
+	uint64_t w;
+
+	h ^= n * 0x9e3779b97f4a7c15ULL;
+	for (; n >= 8; s += 8, n -= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+		h ^= h >> 31;
 	}
-	return h;
+	w = 0;
+	memcpy(&w, s, n);
+	h = (h ^ w) * 0x94d049bb133111ebULL;
+	return h ^ (h >> 29);
 }
 
 static int
@@ -1231,10 +1247,10 @@ item_hash(const struct item *it, const struct observation *o)
 	uint64_t h = 0xcbf29ce484222325ULL, pk = it->pk;
 	int cls = (int)o->access.cls;
 
-	h = fnv1a_n((const char *)&cls, sizeof(cls), h);
-	h = fnv1a_n((const char *)&pk, sizeof(pk), h);
-	h = fnv1a_n(it->path, it->dirlen, h);
-	return fnv1a_n("/", 1, h);
+	h = hash_bytes((const char *)&cls, sizeof(cls), h);
+	h = hash_bytes((const char *)&pk, sizeof(pk), h);
+	h = hash_bytes(it->path, it->dirlen, h);
+	return hash_bytes("/", 1, h);
 }
 
 static uint64_t
@@ -1244,10 +1260,10 @@ skey_hash(const struct skey *k, const struct item *its)
 	char d = it->name[it->namelen] == '/' ? 'd' : 'f';
 	uint64_t h = it->hash;
 
-	h = fnv1a_n(it->name, k->s0, h);
-	h = fnv1a_n("\x01", 1, h);
-	h = fnv1a_n(it->name + k->e0, it->namelen - k->e0, h);
-	return fnv1a_n(&d, 1, h);
+	h = hash_bytes(it->name, k->s0, h);
+	h = hash_bytes("\x01", 1, h);
+	h = hash_bytes(it->name + k->e0, it->namelen - k->e0, h);
+	return hash_bytes(&d, 1, h);
 }
 
 /*
@@ -1258,7 +1274,8 @@ skey_hash(const struct skey *k, const struct item *its)
  */
 static int
 skey_group(const struct skey *keys, size_t n, const struct item *its,
-    const struct observation *obs, uint32_t **ret_order)
+    const struct observation *obs, uint32_t **ret_order,
+    uint32_t **ret_start, size_t *ret_ngroups)
 {
 	size_t cap = 16, ngroups = 0, mask;
 	uint32_t *table, *gid, *first, *pos, *order;
@@ -1303,8 +1320,14 @@ skey_group(const struct skey *keys, size_t n, const struct item *its,
 		pos[g + 1] += pos[g];
 	for (size_t i = 0; i < n; i++)
 		order[pos[gid[i]]++] = (uint32_t)i;
+	/* pos[g] is now where cluster g ends: the next one's start */
+	memmove(pos + 1, pos, ngroups * sizeof(*pos));
+	pos[0] = 0;
 	*ret_order = order;
+	*ret_start = pos;
+	*ret_ngroups = ngroups;
 	order = NULL;
+	pos = NULL;
 	rc = 0;
 out:
 	free(table);
@@ -1394,9 +1417,9 @@ step_siblings(struct ctx *c)
 	struct item **grp = calloc(c->nobs + 1, sizeof(*grp));
 	struct item **all = calloc(c->nobs + 1, sizeof(*all));
 	struct skey *keys = NULL;
-	uint32_t *order = NULL;
+	uint32_t *order = NULL, *gstart = NULL;
 	struct cand *cands = NULL;
-	size_t nits = 0, nkeys = 0, ncands = 0;
+	size_t nits = 0, nkeys = 0, ncands = 0, ngroups = 0;
 	int rc;
 
 	if (its == NULL || grp == NULL || all == NULL)
@@ -1404,13 +1427,15 @@ step_siblings(struct ctx *c)
 	for (size_t i = 0; i < c->nobs; i++) {
 		const struct observation *o = &c->obs[i];
 		const char *path = o->access.f[0], *slash;
-		size_t n = strlen(path), end = n;
+		size_t n, end;
 		struct item *it;
 
-		if (c->done[i] || !pathlike(o) || n < 2 || n >= UINT32_MAX ||
+		if (c->done[i] || !pathlike(o) ||
 		    (o->access.cls == ACCESS_FILE &&
-		    o->access.f[1][0] != '\0') || !plain(path))
+		    o->access.f[1][0] != '\0') || !plain_len(path, &n) ||
+		    n < 2 || n >= UINT32_MAX)
 			continue;
+		end = n;
 		if (path[end - 1] == '/')
 			end--;
 		slash = path + end;
@@ -1468,19 +1493,17 @@ step_siblings(struct ctx *c)
 			s0 = e0 + 1;
 		}
 	}
-	if ((rc = skey_group(keys, nkeys, its, c->obs, &order)) < 0) {
+	if ((rc = skey_group(keys, nkeys, its, c->obs, &order, &gstart,
+	    &ngroups)) < 0) {
 		c->pl.err = rc;
 		goto out;
 	}
-	if ((cands = calloc(nkeys + 1, sizeof(*cands))) == NULL)
+	if ((cands = calloc(ngroups + 1, sizeof(*cands))) == NULL)
 		goto nomem;
-	for (size_t i = 0; i < nkeys;) {
+	for (size_t g = 0; g < ngroups; g++) {
+		size_t i = gstart[g], j = gstart[g + 1], na;
 		const struct skey *ki = &keys[order[i]];
-		size_t j = i + 1, na;
 
-		while (j < nkeys && keys[order[j]].hash == ki->hash &&
-		    skey_fields_cmp(&keys[order[j]], ki, its, c->obs) == 0)
-			j++;
 		if (j - i >= c->threshold) {
 			size_t d = cand_items(its, keys, order, i, j, grp, &na,
 			    all);
@@ -1494,7 +1517,6 @@ step_siblings(struct ctx *c)
 				cands[ncands++].distinct = d;
 			}
 		}
-		i = j;
 	}
 	/* The biggest clusters first; an item goes into one glob at most. */
 	qsort(cands, ncands, sizeof(*cands), cmp_cand);
@@ -1518,6 +1540,7 @@ out:
 		free(cands[i].text);
 	free(keys);
 	free(order);
+	free(gstart);
 	free(cands);
 	free(all);
 	free(grp);
