@@ -123,7 +123,7 @@ crash_and_rotate(void **state)
 	td_start(&d);
 	td_wait_ready(&d);
 	wr_open(&w);
-	next_kill = td_now_ms() + 100 + rand_r(&w.seed) % 600;
+	next_kill = td_now_ms() + td_ms(100 + rand_r(&w.seed) % 600);
 	while (w.serial < TOTAL) {
 		int n = 1 + (int)(rand_r(&w.seed) % 50);
 
@@ -139,18 +139,19 @@ crash_and_rotate(void **state)
 			td_stop(&d, SIGKILL);
 			td_drain(&d);
 			kills++;
-			usleep((useconds_t)(rand_r(&w.seed) % 200) * 1000);
+			td_sleep_ms(rand_r(&w.seed) % 200);
 			td_start(&d);
-			next_kill = td_now_ms() + 100 + rand_r(&w.seed) % 600;
+			next_kill = td_now_ms() +
+			    td_ms(100 + rand_r(&w.seed) % 600);
 		}
-		usleep(12000);
+		td_sleep_ms(12);
 	}
 	close(w.fd);
 	td_drain(&d);
 	print_message("%d records, %d kills, %d renames, %d copy-truncates\n",
 	    w.serial, kills, w.renames, w.copies);
 	c = td_wait_count(&d, w.profile, (uint64_t)TOTAL, 60000);
-	usleep(300000);
+	td_pause(&d, 300);
 	rc = td_stop(&d, SIGTERM);
 	c = td_count(&d, w.profile);
 	print_message("counted %ju events in %ju observations\n",

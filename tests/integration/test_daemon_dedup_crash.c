@@ -105,13 +105,13 @@ netlink_and_auditlog_crash(void **state)
 	snprintf(prof, sizeof(prof), "aalearn-it-dedup-%d-%lld", (int)getpid(),
 	    (long long)td_now_ms());
 	aud = fake_auditd_start(log);
-	usleep(200000);
+	td_sleep_ms(200);
 	td_write_conf(&d, "sources = netlink, auditlog\naudit_log = %s\n"
 	    "read_backlog = yes\n", log);
 	td_start(&d);
 	td_wait_ready(&d);
-	end = td_now_ms() + 15000;
-	next_kill = td_now_ms() + 200 + rand_r(&seed) % 600;
+	end = td_now_ms() + td_ms(15000);
+	next_kill = td_now_ms() + td_ms(200 + rand_r(&seed) % 600);
 	while (td_now_ms() < end) {
 		int n = 1 + (int)(rand_r(&seed) % 15);
 
@@ -121,15 +121,16 @@ netlink_and_auditlog_crash(void **state)
 			td_stop(&d, SIGKILL);
 			td_drain(&d);
 			kills++;
-			usleep((useconds_t)(rand_r(&seed) % 300) * 1000);
+			td_sleep_ms(rand_r(&seed) % 300);
 			td_start(&d);
-			next_kill = td_now_ms() + 200 + rand_r(&seed) % 600;
+			next_kill = td_now_ms() +
+			    td_ms(200 + rand_r(&seed) % 600);
 		}
-		usleep(20000);
+		td_sleep_ms(20);
 	}
 	print_message("%d events sent, %d kills\n", sent, kills);
 	c = td_wait_count(&d, prof, (uint64_t)sent, 30000);
-	usleep(1000000);	/* would a late copy add more? */
+	td_pause(&d, 1000);	/* would a late copy add more? */
 	rc = td_stop(&d, SIGTERM);
 	kill(aud, SIGKILL);
 	waitpid(aud, NULL, 0);

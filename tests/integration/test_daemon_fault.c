@@ -76,11 +76,12 @@ log_has(struct tdaemon *d, const char *needle)
 static int
 wait_log(struct tdaemon *d, const char *needle, int timeout_ms)
 {
-	int64_t end = td_now_ms() + timeout_ms;
+	int64_t end = td_now_ms() + td_ms(timeout_ms);
 
 	while (td_now_ms() < end) {
 		if (log_has(d, needle))
 			return 1;
+		td_drain(d);
 		usleep(50000);
 	}
 	return 0;
@@ -176,7 +177,7 @@ static int
 wait_cli_warning(struct tdaemon *d, int want, const char *error,
     char *out, size_t outlen)
 {
-	int64_t end = td_now_ms() + 10000;
+	int64_t end = td_now_ms() + td_ms(10000);
 	int has;
 
 	do {
@@ -186,6 +187,7 @@ wait_cli_warning(struct tdaemon *d, int want, const char *error,
 		    strstr(out, "observations held in memory") != NULL;
 		if (has == want)
 			return 1;
+		td_drain(d);
 		usleep(100000);
 	} while (td_now_ms() < end);
 	return 0;
@@ -381,7 +383,7 @@ auditlog_recreated(void **state)
 
 	/* Deleted: the daemon waits for it... */
 	assert_int_equal(unlink(f.log), 0);
-	usleep(400000);
+	td_pause(&d, 400);
 	assert_alive(&d);
 	/* ...and reads the new file from its start. */
 	feed_records(&f, 250);
@@ -401,7 +403,7 @@ auditlog_recreated(void **state)
 	/* A restart does not count the new file again. */
 	td_start(&d);
 	td_wait_ready(&d);
-	usleep(500000);
+	td_pause(&d, 500);
 	assert_int_equal(td_stop(&d, SIGTERM), 0);
 	c = td_count(&d, f.profile);
 	assert_int_equal(c.events, 600);

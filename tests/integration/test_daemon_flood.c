@@ -79,7 +79,7 @@ static void
 wait_consumed(struct tdaemon *d, const char *log, off_t size)
 {
 	char name[256], *pos, want[64], err[256];
-	int64_t end = td_now_ms() + 90000;
+	int64_t end = td_now_ms() + td_ms(90000);
 
 	snprintf(name, sizeof(name), "file:%s", log);
 	snprintf(want, sizeof(want), ",off=%jd,", (intmax_t)size);

@@ -109,7 +109,7 @@ sigterm_flushes(void **state)
 	td_wait_ready(&d);
 	profile_name(prof, sizeof(prof), "term");
 	inject(prof, 12);
-	usleep(300000);		/* kauditd delivers asynchronously */
+	td_pause(&d, 300);		/* kauditd delivers asynchronously */
 	assert_int_equal(td_stop(&d, SIGTERM), 0);
 	c = td_count(&d, prof);
 	assert_int_equal(c.events, 12);
@@ -176,11 +176,11 @@ kmsg_to_store_and_resume(void **state)
 
 	/* Stopped: these wait in the ring; the checkpoint finds them. */
 	inject(prof, 8);
-	usleep(300000);
+	td_sleep_ms(300);
 	td_start(&d);
 	td_wait_ready(&d);
 	c = td_wait_count(&d, prof, 28, 10000);
-	usleep(300000);		/* would a replay add more? */
+	td_pause(&d, 300);		/* would a replay add more? */
 	assert_int_equal(td_stop(&d, SIGTERM), 0);
 	c = td_count(&d, prof);
 	if (c.events != 28)
@@ -212,7 +212,7 @@ netlink_and_kmsg_once(void **state)
 	profile_name(prof, sizeof(prof), "both");
 	inject(prof, 30);
 	c = td_wait_count(&d, prof, 30, 10000);
-	usleep(500000);		/* the second copy arrives, and is dropped */
+	td_pause(&d, 500);	/* the second copy arrives, and is dropped */
 	assert_int_equal(td_stop(&d, SIGTERM), 0);
 	c = td_count(&d, prof);
 	if (c.events != 30)
@@ -267,7 +267,7 @@ notify_watchdog_status_reload(void **state)
 	td_wait_ready(&d);
 	inject("aalearn-it-status", 3);
 	/* STATUS comes every 5 s, WATCHDOG every 200 ms. */
-	end = td_now_ms() + 8000;
+	end = td_now_ms() + td_ms(8000);
 	while (td_now_ms() < end && !(watchdog > 2 && status)) {
 		td_notify(&d, buf, sizeof(buf), 500);
 		if (strstr(buf, "WATCHDOG=1") != NULL)
@@ -286,12 +286,12 @@ notify_watchdog_status_reload(void **state)
 	fputs("bogus_key = 1\n", f);
 	fclose(f);
 	kill(d.pid, SIGHUP);
-	usleep(300000);
+	td_pause(&d, 300);
 	assert_int_equal(waitpid(d.pid, NULL, WNOHANG), 0);
 	/* A good one is taken. */
 	td_write_conf(&d, "sources = netlink\nlog_level = debug\n");
 	kill(d.pid, SIGHUP);
-	usleep(300000);
+	td_pause(&d, 300);
 	assert_int_equal(td_stop(&d, SIGINT), 0);
 	f = fopen(d.log, "r");
 	assert_non_null(f);

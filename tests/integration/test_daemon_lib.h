@@ -34,6 +34,53 @@ struct tdaemon {
 	pid_t	 pid;
 };
 
+/*
+ * Every wait of these tests is multiplied by $AALEARN_TEST_TIME_SCALE (1
+ * by default): tests/valgrind.sh runs the daemon under memcheck, tens of
+ * times slower, and a deadline sized for the native daemon would then fail
+ * the test for valgrind's pace, not for anything the daemon did.  Only how
+ * long the tests wait changes, never what they assert.
+ */
+__attribute__((unused)) static double
+td_time_scale(void)
+{
+	static double scale;
+	const char *env;
+	char *end;
+
+	if (scale < 1) {
+		scale = 1;
+		env = getenv("AALEARN_TEST_TIME_SCALE");
+		if (env != NULL) {
+			double v = strtod(env, &end);
+
+			if (end != env && *end == '\0' && v >= 1 && v <= 1000)
+				scale = v;
+		}
+	}
+	return scale;
+}
+
+/* ms milliseconds, stretched by the time scale. */
+__attribute__((unused)) static int
+td_ms(int ms)
+{
+	return (int)((double)ms * td_time_scale());
+}
+
+/* Sleep for ms milliseconds, stretched by the time scale. */
+__attribute__((unused)) static void
+td_sleep_ms(int ms)
+{
+	int64_t us = (int64_t)((double)ms * 1000.0 * td_time_scale());
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)(us / 1000000);
+	ts.tv_nsec = (long)(us % 1000000) * 1000;
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
 __attribute__((unused)) static int64_t
 td_now_ms(void)
 {
@@ -145,11 +192,30 @@ td_drain(struct tdaemon *d)
 		;
 }
 
+/*
+ * Sleep for ms milliseconds (stretched by the time scale) while the daemon
+ * runs, draining its notifications: over a stretched pause WATCHDOG=1 and
+ * STATUS= would fill the socket's queue and block the daemon in sd_notify.
+ */
+__attribute__((unused)) static void
+td_pause(struct tdaemon *d, int ms)
+{
+	int64_t end = td_now_ms() + td_ms(ms), left;
+
+	for (;;) {
+		td_drain(d);
+		left = end - td_now_ms();
+		if (left <= 0)
+			return;
+		usleep((useconds_t)(left < 50 ? left : 50) * 1000);
+	}
+}
+
 /* Wait for READY=1 (the daemon set up its sources). */
 __attribute__((unused)) static void
 td_wait_ready(struct tdaemon *d)
 {
-	int64_t end = td_now_ms() + 20000;
+	int64_t end = td_now_ms() + td_ms(20000);
 	char buf[512];
 
 	while (td_now_ms() < end) {
@@ -230,12 +296,15 @@ td_count(struct tdaemon *d, const char *profile)
 	return c;
 }
 
-/* Poll the store until profile has want events or timeout_ms passed. */
+/*
+ * Poll the store until profile has want events or timeout_ms (stretched by
+ * the time scale) passed.
+ */
 __attribute__((unused)) static struct td_count
 td_wait_count(struct tdaemon *d, const char *profile, uint64_t want,
     int timeout_ms)
 {
-	int64_t end = td_now_ms() + timeout_ms;
+	int64_t end = td_now_ms() + td_ms(timeout_ms);
 	struct td_count c;
 
 	for (;;) {

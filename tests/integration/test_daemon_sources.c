@@ -90,7 +90,7 @@ send_avc(const char *body, int count)
 	audit_close(fd);
 }
 
-/* Read src until want marked messages came or 5 s passed. */
+/* Read src until want marked messages came or 5 s (scaled) passed. */
 static void
 read_until(struct source *src, struct got *g, int want)
 {
@@ -103,7 +103,7 @@ read_until(struct source *src, struct got *g, int want)
 		if (g->hits >= want)
 			return;
 		clock_gettime(CLOCK_MONOTONIC, &t);
-		if (t.tv_sec - t0.tv_sec > 5)
+		if (t.tv_sec - t0.tv_sec > td_ms(5000) / 1000)
 			return;
 		(void)poll(&pfd, 1, 100);
 	}
@@ -167,7 +167,7 @@ netlink_overflow_counted(void **state)
 	snprintf(body, sizeof(body), "apparmor=\"DENIED\" operation=\"x\" "
 	    "label=\"%s\" pad=\"%0600d\"", g.marker, 0);
 	send_avc(body, 400);
-	usleep(300000);
+	td_sleep_ms(300);
 	read_until(src, &g, 400);
 	source_get_counts(src, &c);
 	print_message("delivered %d of 400, overflows %ju, lost %ju\n", g.hits,
@@ -292,11 +292,11 @@ kmsg_resume(void **state)
 
 	/* Two more while nobody reads, then resume: exactly those two. */
 	send_avc(body, 2);
-	usleep(200000);
+	td_sleep_ms(200);
 	g.hits = 0;
 	assert_int_equal(source_kmsg_new(&sink, NULL, pos, 0, &src), 0);
 	read_until(src, &g, 2);
-	usleep(200000);
+	td_sleep_ms(200);
 	assert_true(source_read(src) >= 0);
 	assert_int_equal(g.hits, 2);
 	source_free(src);
