@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "cli_profile.h"
 
@@ -803,6 +806,17 @@ cmd_diff(struct cli *cli, int argc, char **argv)
 
 	if (one_arg("diff", argc, argv, &profile) != 0)
 		return EXIT_ERROR;
+#if defined(__GLIBC__) && defined(M_MMAP_THRESHOLD)
+	/*
+	 * Keep what a step frees for the next one: the steps of a big diff
+	 * each allocate and free megabytes, which glibc would map and unmap
+	 * each time, and faulting fresh pages in again cost 6% of a
+	 * 100,000-observation diff.  A short-lived command: nothing is lost
+	 * by not giving memory back before exit.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 256 << 20);
+	mallopt(M_TRIM_THRESHOLD, 512 << 20);
+#endif
 	if ((st = cli_open_store(cli, STORE_READONLY)) == NULL)
 		return EXIT_ERROR;
 	if (cli_ctx_load(cli, st, profile, CTX_PROPOSE, &c) < 0) {
