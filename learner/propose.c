@@ -841,12 +841,13 @@ digits_at(const char *s)
 }
 
 /*
- * The per-process form of a path, when the host defines the variables:
+ * The per-process form of a path (the caller checked that the host
+ * defines @{PROC} and @{pid}; have_tid: and @{tid}):
  * /proc/1234/status -> @{PROC}/@{pid}/status, .../task/77/... -> @{tid}.
  * Into buf; false when the path is not per-process or not plain.
  */
 static bool
-proc_pattern(const struct ctx *c, const char *path, char *buf, size_t len)
+proc_pattern(const char *path, char *buf, size_t len, bool have_tid)
 {
 	const char *rest;
 	size_t n, tn;
@@ -854,14 +855,11 @@ proc_pattern(const struct ctx *c, const char *path, char *buf, size_t len)
 
 	if (!starts_with(path, "/proc/") || !plain(path))
 		return false;
-	if (policy_var(c->pol, "PROC", NULL) == NULL ||
-	    policy_var(c->pol, "pid", NULL) == NULL)
-		return false;
 	if ((n = digits_at(path + 6)) == 0)
 		return false;
 	rest = path + 6 + n;
 	if (starts_with(rest, "/task/") && (tn = digits_at(rest + 6)) > 0 &&
-	    policy_var(c->pol, "tid", NULL) != NULL) {
+	    have_tid) {
 		w = snprintf(buf, len, "@{PROC}/@{pid}/task/@{tid}%s",
 		    rest + 6 + tn);
 	} else {
@@ -889,11 +887,17 @@ cmp_vitem(const void *x, const void *y)
 static void
 step_variables(struct ctx *c)
 {
-	struct vitem *v = calloc(c->nobs + 1, sizeof(*v));
+	struct vitem *v;
 	size_t nv = 0;
 	char pat[4096], key[4200];
+	bool have_tid;
 
-	if (v == NULL) {
+	/* The host's variables, looked up once rather than per path. */
+	if (policy_var(c->pol, "PROC", NULL) == NULL ||
+	    policy_var(c->pol, "pid", NULL) == NULL)
+		return;		/* no path is per-process then */
+	have_tid = policy_var(c->pol, "tid", NULL) != NULL;
+	if ((v = calloc(c->nobs + 1, sizeof(*v))) == NULL) {
 		c->pl.err = -ENOMEM;
 		return;
 	}
@@ -903,7 +907,7 @@ step_variables(struct ctx *c)
 		const struct observation *o = &c->obs[i];
 
 		if (c->done[i] || !pathlike(o) ||
-		    !proc_pattern(c, o->access.f[0], pat, sizeof(pat)))
+		    !proc_pattern(o->access.f[0], pat, sizeof(pat), have_tid))
 			continue;
 		snprintf(key, sizeof(key), "%d|%016llx|%s", (int)o->access.cls,
 		    (unsigned long long)perm_key(c->mask[i]), pat);
