@@ -191,7 +191,9 @@ bind_str(sqlite3_stmt *s, int i, const char *v)
 {
 	if (v == NULL)
 		v = "";
-	return sqlite3_bind_blob(s, i, v, (int)strlen(v), SQLITE_STATIC);
+	/* Most of an observation's fields are empty: no call for those. */
+	return sqlite3_bind_blob(s, i, v, v[0] == '\0' ? 0 : (int)strlen(v),
+	    SQLITE_STATIC);
 }
 
 static inline int
