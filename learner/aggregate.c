@@ -125,6 +125,7 @@ struct aggregate {
  * their fields' bytes, reached without going through the entry.
  */
 struct sort_item {
+	uint64_t	 chunk;		/* 8 bytes of tail at the sort's depth */
 	const char	*tail;		/* the fields' part of the key */
 	uint32_t	 tlen;
 	uint32_t	 rank;		/* of the group */
@@ -683,6 +684,137 @@ cmp_item(const void *x, const void *y)
 	return cmp_bytes(a->tail, a->tlen, b->tail, b->tlen);
 }
 
+/*
+ * The tails of a group share long prefixes (paths under one directory), so
+ * a comparison sort spends its time in memcmp over the same bytes, each
+ * time reaching the tail through its pointer.  This sorts the string
+ * "rank (4 bytes, big-endian), tail" 8 bytes at a time, kept in the item:
+ * the items whose 8 bytes at depth d are equal are sorted again at depth
+ * d + 8, which reads each tail once per 8 bytes of depth.  Past
+ * CHUNK_DEPTH_MAX bytes (names alike that far are rare) a run falls back to
+ * qsort, so that the recursion stays shallow whatever the names.  The order
+ * is cmp_item's: rank, then bytes, then the shorter first.
+ */
+#define CHUNK_DEPTH_MAX	256
+
+static uint64_t
+item_chunk(const struct sort_item *it, size_t d)
+{
+	uint64_t c = 0;
+	size_t i, k;
+
+	for (i = d; i < d + 8; i++) {
+		c <<= 8;
+		if (i < 4)
+			c |= (it->rank >> (8 * (3 - i))) & 0xff;
+		else if ((k = i - 4) < it->tlen)
+			c |= (unsigned char)it->tail[k];
+	}
+	return c;
+}
+
+static void
+swap_item(struct sort_item *x, struct sort_item *y)
+{
+	struct sort_item t = *x;
+
+	*x = *y;
+	*y = t;
+}
+
+static void sort_by_chunk(struct sort_item *v, size_t n, size_t d);
+
+/*
+ * v[0..n) have equal chunks at depth d.  Those whose string ends within
+ * them come first, shorter first (zeros pad past the end, so an ended
+ * string is a prefix of the others); the rest go on at depth d + 8.
+ */
+static void
+sort_equal_run(struct sort_item *v, size_t n, size_t d)
+{
+	size_t i, j, ended = 0;
+
+	if (n < 2)
+		return;
+	if (d + 8 >= CHUNK_DEPTH_MAX) {
+		qsort(v, n, sizeof(*v), cmp_item);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		if (4 + (size_t)v[i].tlen <= d + 8)
+			swap_item(&v[ended++], &v[i]);
+	for (i = 1; i < ended; i++)
+		for (j = i; j > 0 && v[j - 1].tlen > v[j].tlen; j--)
+			swap_item(&v[j - 1], &v[j]);
+	if (n - ended < 2)
+		return;
+	for (i = ended; i < n; i++)
+		v[i].chunk = item_chunk(&v[i], d + 8);
+	sort_by_chunk(v + ended, n - ended, d + 8);
+}
+
+/*
+ * Quicksort on the chunks, three ways (runs of equal chunks are the rule),
+ * recursing into the smaller side and looping on the larger.
+ */
+static void
+sort_by_chunk(struct sort_item *v, size_t n, size_t d)
+{
+	size_t lt, gt, i, j;
+	uint64_t p, x, y, z;
+
+	while (n > 1) {
+		if (n < 12) {
+			for (i = 1; i < n; i++)
+				for (j = i; j > 0 && v[j - 1].chunk > v[j].chunk; j--)
+					swap_item(&v[j - 1], &v[j]);
+			for (i = 0; i < n; i = j) {
+				for (j = i + 1; j < n && v[j].chunk == v[i].chunk; j++)
+					;
+				sort_equal_run(v + i, j - i, d);
+			}
+			return;
+		}
+		/* The median of three chunks as the pivot. */
+		x = v[0].chunk;
+		y = v[n / 2].chunk;
+		z = v[n - 1].chunk;
+		p = x < y ? (y < z ? y : (x < z ? z : x)) :
+		    (x < z ? x : (y < z ? z : y));
+		lt = 0;
+		gt = n;
+		i = 0;
+		while (i < gt) {
+			if (v[i].chunk < p)
+				swap_item(&v[lt++], &v[i++]);
+			else if (v[i].chunk > p)
+				swap_item(&v[i], &v[--gt]);
+			else
+				i++;
+		}
+		sort_equal_run(v + lt, gt - lt, d);
+		if (lt < n - gt) {
+			sort_by_chunk(v, lt, d);
+			v += gt;
+			n -= gt;
+		} else {
+			sort_by_chunk(v + gt, n - gt, d);
+			n = lt;
+		}
+	}
+}
+
+/* By rank, then by tail: cmp_item's order. */
+static void
+sort_items(struct sort_item *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		v[i].chunk = item_chunk(&v[i], 0);
+	sort_by_chunk(v, n, 0);
+}
+
 /* The group number of e (made when new); -ENOMEM. */
 static long
 group_of(struct aggregate *a, const struct entry *e, size_t *ngroups)
@@ -759,7 +891,7 @@ aggregate_sort(struct aggregate *a)
 			a->order[i].rank = a->groups[a->order[i].rank].rank;
 	}
 	if (a->count > 1)
-		qsort(a->order, a->count, sizeof(*a->order), cmp_item);
+		sort_items(a->order, a->count);
 	a->sorted = 1;
 	return 0;
 }

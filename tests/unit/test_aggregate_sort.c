@@ -132,11 +132,129 @@ sorted_visits(void **state)
 	aggregate_free(a);
 }
 
+/* ------------------------------------------- many keys, alike names */
+
+#define M 20000
+
+struct seen {
+	size_t	 n;
+	char	*group[M];
+	char	*f[M][2];
+};
+
+static int
+note_fields(const struct observation *o, void *arg)
+{
+	struct seen *v = arg;
+	char g[256];
+
+	assert_true(v->n < M);
+	snprintf(g, sizeof(g), "%d|%s|%s", (int)o->access.cls, o->profile,
+	    o->container.id != NULL ? o->container.id : "");
+	v->group[v->n] = strdup(g);
+	v->f[v->n][0] = strdup(o->access.f[0]);
+	v->f[v->n][1] = strdup(o->access.f[1]);
+	v->n++;
+	return 0;
+}
+
+/*
+ * 20,000 keys in six groups whose names share long prefixes (some longer
+ * than the chunked sort goes before it falls back), are prefixes of each
+ * other, and differ in the second field only: visited with each group
+ * together and, within one, strictly increasing by (f0, f1) as strcmp
+ * orders them.
+ */
+static void
+sorted_alike_names(void **state)
+{
+	static const char *const profiles[] = { "p1", "p2", "p10" };
+	static const char *const cids[] = { NULL, "c1" };
+	struct aggregate *a = aggregate_new(0, M + 10);
+	struct seen *v = calloc(1, sizeof(*v));
+	char name[700], second[32], deep[600];
+	unsigned seed = 777;
+	struct record r;
+	struct container c = { .runtime = "docker" };
+	struct access acc;
+
+	(void)state;
+	assert_non_null(a);
+	assert_non_null(v);
+	memset(deep, 'd', sizeof(deep) - 1);
+	deep[sizeof(deep) - 1] = '\0';
+	memset(&r, 0, sizeof(r));
+	r.kind = RECORD_ALLOWED;
+	r.audit_type = 1400;
+	r.epoch = 1700000000;
+	r.serial = 1;
+	r.pid = 1;
+	for (int i = 0; i < M; i++) {
+		seed = seed * 1103515245u + 12345u;
+		switch ((seed >> 8) % 4) {
+		case 0:		/* one directory, numbered */
+			snprintf(name, sizeof(name), "/var/lib/app/data/users/%u",
+			    (seed >> 12) % 5000);
+			break;
+		case 1:		/* a prefix of the others */
+			snprintf(name, sizeof(name), "/var/lib/app/data/users");
+			break;
+		case 2:		/* alike for 600 bytes */
+			snprintf(name, sizeof(name), "/%s/%u", deep,
+			    (seed >> 12) % 300);
+			break;
+		default:
+			snprintf(name, sizeof(name), "/tmp/%x", (seed >> 12) % 4096);
+			break;
+		}
+		snprintf(second, sizeof(second), "%u", (seed >> 20) % 7 == 0 ?
+		    (seed >> 4) % 50 : 0);
+		r.profile = profiles[(seed >> 5) % 3];
+		c.id = cids[(seed >> 7) % 2];
+		memset(&acc, 0, sizeof(acc));
+		acc.cls = ACCESS_FILE;
+		for (int k = 0; k < ACCESS_NFIELDS; k++)
+			acc.f[k] = "";
+		acc.f[0] = name;
+		acc.f[1] = strcmp(second, "0") == 0 ? "" : second;
+		acc.mask = MASK_READ;
+		assert_true(aggregate_add_access(a, &r, c.id != NULL ? &c : NULL,
+		    &acc) >= 0);
+	}
+	assert_true(aggregate_count(a) > 1000);
+	assert_int_equal(aggregate_sort(a), 0);
+	assert_int_equal(aggregate_foreach(a, note_fields, v), 0);
+	assert_int_equal(v->n, aggregate_count(a));
+	for (size_t i = 1; i < v->n; i++) {
+		int c0, c1;
+
+		if (strcmp(v->group[i], v->group[i - 1]) != 0) {
+			/* A new group: none of the earlier visits belongs to it. */
+			for (size_t k = 0; k < i; k++)
+				assert_string_not_equal(v->group[k], v->group[i]);
+			continue;
+		}
+		c0 = strcmp(v->f[i - 1][0], v->f[i][0]);
+		c1 = strcmp(v->f[i - 1][1], v->f[i][1]);
+		if (c0 > 0 || (c0 == 0 && c1 >= 0))
+			fail_msg("out of order at %zu: (%s, %s) then (%s, %s)", i,
+			    v->f[i - 1][0], v->f[i - 1][1], v->f[i][0], v->f[i][1]);
+	}
+	for (size_t i = 0; i < v->n; i++) {
+		free(v->group[i]);
+		free(v->f[i][0]);
+		free(v->f[i][1]);
+	}
+	free(v);
+	aggregate_free(a);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(sorted_visits),
+		cmocka_unit_test(sorted_alike_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
