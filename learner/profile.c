@@ -1536,11 +1536,16 @@ block_locate(const struct profile_file *pf, const char *profile_name,
 		 * Ours only if every line up to the end marker is one rule
 		 * of this block: a child profile or a hand-written
 		 * multi-line rule in between means these markers are not a
-		 * block we can rewrite (a new one is added instead).
+		 * block we can rewrite (a new one is added instead).  Nor
+		 * is a begin line followed by another before any end: its
+		 * end line was deleted by hand, and the rules after it are
+		 * the user's (taking them in would drop them on the next
+		 * write); the later begin line is tried next.
 		 */
 		for (size_t q = line_end_of(t, pf->len, p); q < loc->hi;
 		    q = line_end_of(t, pf->len, q)) {
-			if (inside_child(pf, loc->bi, q))
+			if (inside_child(pf, loc->bi, q) ||
+			    marker_line(t, pf->len, q, BEGIN_PREFIX, true))
 				break;
 			if (marker_line(t, pf->len, q, PROFILE_BLOCK_END,
 			    false)) {

@@ -762,6 +762,60 @@ block_refuses_hostile_rules(void **state)
 	}
 }
 
+/*
+ * A begin marker whose end line was deleted by hand: the rules after it are
+ * the user's, outside any block.  Writing adds a block of its own and every
+ * later write keeps those rules (they were once read back as aalearn's and
+ * dropped by the next write).
+ */
+static void
+block_stray_begin(void **state)
+{
+	static const char *const texts[] = {
+		"profile p {\n"
+		"  # aalearn:begin\n"
+		"  /home/user/notes r,\n"
+		"}\n",
+		/* the whole begin line of an old block, its end line gone */
+		"profile p {\n"
+		"  " PROFILE_BLOCK_BEGIN "\n"
+		"  /home/user/notes r,\n"
+		"}\n",
+	};
+	const char *rules[] = { "/srv/x r,", "/srv/y w," };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		const char *t = texts[i];
+		size_t tl = strlen(t), len, len2, len3;
+		char *out, *out2, *out3, **got;
+
+		assert_int_equal(profile_set_rules(t, tl, "p", rules, 1, &out,
+		    &len), 0);
+		/* everything before the closing brace kept */
+		assert_memory_equal(out, t, tl - 2);
+		assert_int_equal(profile_block_rules(out, len, "p", &got), 0);
+		assert_non_null(got[0]);
+		assert_string_equal(got[0], "/srv/x r,");
+		assert_null(got[1]);
+		profile_strv_free(got);
+		/* the same rules again: the same text */
+		assert_int_equal(profile_set_rules(out, len, "p", rules, 1,
+		    &out2, &len2), 0);
+		assert_int_equal(len2, len);
+		assert_memory_equal(out2, out, len);
+		/* other rules: the hand-written line is still there */
+		assert_int_equal(profile_set_rules(out2, len2, "p", rules + 1, 1,
+		    &out3, &len3), 0);
+		assert_memory_equal(out3, t, tl - 2);
+		assert_non_null(strstr(out3 + tl - 2, "/srv/y w,"));
+		assert_null(strstr(out3, "/srv/x r,"));
+		free(out);
+		free(out2);
+		free(out3);
+	}
+}
+
 /* ---- mode */
 
 static void
@@ -986,6 +1040,7 @@ main(void)
 		cmocka_unit_test(block_foreign_markers),
 		cmocka_unit_test(block_local_file),
 		cmocka_unit_test(block_refuses_hostile_rules),
+		cmocka_unit_test(block_stray_begin),
 		cmocka_unit_test(mode_flags),
 		cmocka_unit_test(container_template),
 	};
