@@ -668,6 +668,11 @@ struct profile_file {
 	size_t	 nrules;
 	struct profile_var *vars;
 	size_t	 nvars;
+	size_t	*markers;	/* line starts of the comment lines that begin
+				 * with "# aalearn:begin", in order: where
+				 * aalearn's blocks may start (the same text
+				 * inside a statement is no marker) */
+	size_t	 nmarkers;
 };
 
 /* Caps: the text handed in, the include depth and the count of files. */

@@ -137,9 +137,16 @@ hash_include_at(const struct scan *sc)
 	return word_at(sc->t, sc->len, sc->pos + 1, "include");
 }
 
-/* Skip blanks, newlines and comments; false at the end of the text. */
+#define BEGIN_PREFIX "# aalearn:begin"
+
+/*
+ * Skip blanks, newlines and comments; false at the end of the text.  A
+ * comment line starting with BEGIN_PREFIX has its line start given to
+ * marker() (the same text inside a statement, say a quoted name that spans
+ * lines, is not a comment and not a marker).  marker() < 0 stops the scan.
+ */
 static bool
-scan_skip(struct scan *sc)
+scan_skip(struct scan *sc, int (*marker)(void *, size_t), void *arg, int *ret)
 {
 	while (sc->pos < sc->len) {
 		char c = sc->t[sc->pos];
@@ -147,6 +154,16 @@ scan_skip(struct scan *sc)
 		if (is_space(c)) {
 			scan_advance(sc, 1);
 		} else if (c == '#' && !hash_include_at(sc)) {
+			size_t ls = sc->pos;
+
+			while (ls > 0 && is_blank(sc->t[ls - 1]))
+				ls--;
+			if ((ls == 0 || sc->t[ls - 1] == '\n') && marker != NULL &&
+			    sc->len - sc->pos >= strlen(BEGIN_PREFIX) &&
+			    memcmp(sc->t + sc->pos, BEGIN_PREFIX,
+			    strlen(BEGIN_PREFIX)) == 0 &&
+			    (*ret = marker(arg, ls)) < 0)
+				return false;
 			while (sc->pos < sc->len && sc->t[sc->pos] != '\n')
 				sc->pos++;
 		} else {
@@ -842,7 +859,7 @@ line_end(const struct scan *sc)
 
 struct parser {
 	struct profile_file *pf;
-	size_t	 cap_blocks, cap_inc, cap_rules, cap_vars;
+	size_t	 cap_blocks, cap_inc, cap_rules, cap_vars, cap_markers;
 	int	 stack[PROFILE_MAX_NESTING];	/* block index, -1 transparent */
 	int	 depth;
 	size_t	*cap_brules, *cap_binc;		/* per block capacities */
@@ -1209,12 +1226,26 @@ variable_at(const struct scan *sc)
 	    p + 1 < sc->len && sc->t[p + 1] == '='));
 }
 
+/* A begin marker comment between statements: where a block may start. */
+static int
+parser_marker(void *arg, size_t ls)
+{
+	struct parser *ps = arg;
+	int rc;
+
+	if ((rc = grow((void **)&ps->pf->markers, &ps->cap_markers,
+	    ps->pf->nmarkers, sizeof(*ps->pf->markers), PROFILE_MAX_RULES)) < 0)
+		return rc;
+	ps->pf->markers[ps->pf->nmarkers++] = ls;
+	return 0;
+}
+
 static int
 parse_all(struct parser *ps, struct scan *sc)
 {
-	int rc;
+	int rc = 0;
 
-	while (scan_skip(sc)) {
+	while (scan_skip(sc, parser_marker, ps, &rc)) {
 		size_t end, start = sc->pos, line = sc->line;
 		enum stmt_end how;
 
@@ -1255,6 +1286,8 @@ parse_all(struct parser *ps, struct scan *sc)
 			return rc;
 		scan_advance(sc, end - sc->pos + (how == STMT_COMMA ? 1 : 0));
 	}
+	if (rc < 0)
+		return rc;
 	return ps->depth == 0 ? 0 : -EINVAL;
 }
 
@@ -1298,6 +1331,7 @@ profile_file_free(struct profile_file *pf)
 		free(pf->vars[i].name);
 	}
 	free(pf->vars);
+	free(pf->markers);
 	free(pf->text);
 	free(pf);
 }
@@ -1459,8 +1493,6 @@ marker_line(const char *t, size_t len, size_t p, const char *marker,
 	return n == strlen(marker) && memcmp(t + p, marker, n) == 0;
 }
 
-#define BEGIN_PREFIX "# aalearn:begin"
-
 static bool rule_text_ok(const char *r);
 
 /* A line inside a block: blank, a comment, or one whole rule. */
@@ -1527,10 +1559,10 @@ block_locate(const struct profile_file *pf, const char *profile_name,
 		loc->hi = pf->len;
 		loc->insert = pf->len;
 	}
-	for (p = line_start_of(t, loc->lo); p < loc->hi;
-	    p = line_end_of(t, pf->len, p)) {
-		if (p < loc->lo || inside_child(pf, loc->bi, p) ||
-		    !marker_line(t, pf->len, p, BEGIN_PREFIX, true))
+	/* Only begin lines that are comments: the parser found them. */
+	for (size_t m = 0; m < pf->nmarkers; m++) {
+		p = pf->markers[m];
+		if (p < loc->lo || p >= loc->hi || inside_child(pf, loc->bi, p))
 			continue;
 		/*
 		 * Ours only if every line up to the end marker is one rule

@@ -816,6 +816,58 @@ block_stray_begin(void **state)
 	}
 }
 
+/*
+ * Marker lines that are not comments but text inside a statement (here a
+ * quoted path that spans lines) are not a block: rewriting them changed a
+ * hand-written rule, or cut its closing quote so that the text no longer
+ * parsed.  A new block goes before the brace instead.
+ */
+static void
+block_markers_inside_statement(void **state)
+{
+	static const char *const texts[] = {
+		"profile p {\n"
+		"  /srv/\"a\n"
+		"  " PROFILE_BLOCK_BEGIN "\n"
+		"  /x r,\n"
+		"  " PROFILE_BLOCK_END "\n"
+		"  b\" r,\n"
+		"}\n",
+		"profile p {\n"
+		"  /srv/\"a\n"
+		"  " PROFILE_BLOCK_BEGIN " b\" r,\n"
+		"  /x r,\n"
+		"  " PROFILE_BLOCK_END "\n"
+		"}\n",
+	};
+	const char *rules[] = { "/y r," };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		const char *t = texts[i];
+		size_t tl = strlen(t), len, len2;
+		char *out, *out2, **got;
+		struct profile_file *pf;
+
+		assert_int_equal(profile_set_rules(t, tl, "p", rules, 1, &out,
+		    &len), 0);
+		assert_memory_equal(out, t, tl - 2);
+		assert_int_equal(profile_parse(out, len, &pf), 0);
+		profile_file_free(pf);
+		assert_int_equal(profile_block_rules(out, len, "p", &got), 0);
+		assert_non_null(got[0]);
+		assert_string_equal(got[0], "/y r,");
+		assert_null(got[1]);
+		profile_strv_free(got);
+		assert_int_equal(profile_set_rules(out, len, "p", rules, 1,
+		    &out2, &len2), 0);
+		assert_int_equal(len2, len);
+		assert_memory_equal(out2, out, len);
+		free(out);
+		free(out2);
+	}
+}
+
 /* ---- mode */
 
 static void
@@ -1041,6 +1093,7 @@ main(void)
 		cmocka_unit_test(block_local_file),
 		cmocka_unit_test(block_refuses_hostile_rules),
 		cmocka_unit_test(block_stray_begin),
+		cmocka_unit_test(block_markers_inside_statement),
 		cmocka_unit_test(mode_flags),
 		cmocka_unit_test(container_template),
 	};
