@@ -208,6 +208,16 @@ cmd_apply(struct cli *cli, int argc, char **argv)
 	r = profile_add_rules(c.block_text, c.block_len,
 	    c.block_include != NULL ? NULL : o.profile,
 	    (const char *const *)acc.rules, acc.n, &text, &len);
+	if (r == -EBADMSG) {
+		/* the text leaves a statement open where the block goes */
+		cli_error("cannot add the accepted rules to %s: %s lacks its "
+		    "',' (apparmor_parser refuses the file as it is); %s left "
+		    "unchanged: add the ',' and run 'aalearn apply %s' again",
+		    c.block_path, c.block_include != NULL ? "its last rule" :
+		    "the rule before the profile's closing brace",
+		    c.block_path, o.profile);
+		goto out;
+	}
 	if (r < 0) {
 		cli_error("cannot add the accepted rules to %s: %s; see "
 		    "'aalearn review %s'", c.block_path,

@@ -654,6 +654,8 @@ struct profile_block {
 	size_t	 header_start;	/* first byte of the "profile ..." line */
 	size_t	 body_start;	/* just after '{' */
 	size_t	 body_end;	/* at the closing '}' */
+	bool	 open_end;	/* the statement before that '}' lacks its
+				 * ',' (apparmor_parser refuses the text) */
 };
 
 /* A parsed file: its top-level variables and includes, and its profiles. */
@@ -673,6 +675,7 @@ struct profile_file {
 				 * aalearn's blocks may start (the same text
 				 * inside a statement is no marker) */
 	size_t	 nmarkers;
+	bool	 open_end;	/* the text ends in a statement without ',' */
 };
 
 /* Caps: the text handed in, the include depth and the count of files. */
@@ -794,7 +797,15 @@ void profile_strv_free(char **);
  * added here).  A rule already in the block is kept once.  profile_name
  * NULL: a local/ file.  Returns 0, -ENOENT, -EINVAL (a rule that is not
  * one line holding one statement ending in ',': a newline, a comment, a
- * second rule, a brace, a variable), -E2BIG, -ENOMEM.
+ * second rule, a brace, a variable), -EBADMSG (there is no block yet and
+ * the text leaves a statement open where it would go: the rule before the
+ * profile's closing brace, or the last of a local/ file, lacks its ','; the
+ * block's rules would read as part of it; apparmor_parser refuses such a
+ * text too), -E2BIG, -ENOMEM.  No block and no rules: the text unchanged.
+ * A begin line is aalearn's only when it is a comment between statements
+ * and every line down to its end line is a comment or one whole rule;
+ * anything else (a begin line whose end line was deleted) is kept as it
+ * is and a new block is added.
  */
 int profile_set_rules(const char *text, size_t len, const char *profile_name,
     const char *const *rules, size_t n, char **ret_text, size_t *ret_len);

@@ -862,6 +862,7 @@ struct parser {
 	size_t	 cap_blocks, cap_inc, cap_rules, cap_vars, cap_markers;
 	int	 stack[PROFILE_MAX_NESTING];	/* block index, -1 transparent */
 	int	 depth;
+	bool	 open;		/* the last statement lacks its ',' */
 	size_t	*cap_brules, *cap_binc;		/* per block capacities */
 };
 
@@ -1255,8 +1256,11 @@ parse_all(struct parser *ps, struct scan *sc)
 			if (ps->depth == 0)
 				return -EINVAL;
 			top = ps->stack[--ps->depth];
-			if (top >= 0)
+			if (top >= 0) {
 				ps->pf->blocks[top].body_end = sc->pos;
+				ps->pf->blocks[top].open_end = ps->open;
+			}
+			ps->open = false;
 			scan_advance(sc, 1);
 			continue;
 		}
@@ -1284,10 +1288,13 @@ parse_all(struct parser *ps, struct scan *sc)
 		}
 		if ((rc = add_rule(ps, sc->t + start, end - start, line)) < 0)
 			return rc;
+		/* ended by a '}' or the end of the text: left open */
+		ps->open = how == STMT_BARE;
 		scan_advance(sc, end - sc->pos + (how == STMT_COMMA ? 1 : 0));
 	}
 	if (rc < 0)
 		return rc;
+	ps->pf->open_end = ps->open;
 	return ps->depth == 0 ? 0 : -EINVAL;
 }
 
@@ -1699,6 +1706,23 @@ write_block(const char *text, size_t len, const char *profile_name,
 	if ((rc = block_locate(pf, profile_name, &loc)) < 0 ||
 	    (rc = block_read(pf, &loc, &old)) < 0)
 		goto out;
+	if (!loc.found && n == 0) {
+		/* no block and none to write: the text as it is */
+		sbuf_add(&b, text, len);
+		rc = sbuf_finish(&b, ret_text, ret_len);
+		goto out;
+	}
+	if (!loc.found && (profile_name != NULL ?
+	    pf->blocks[loc.bi].open_end : pf->open_end)) {
+		/*
+		 * The statement before the closing brace (or the end of a
+		 * local/ file) has no ',': a block written there would be
+		 * read as part of it.  apparmor_parser refuses such a text;
+		 * adding a ',' would change a line that is not ours.
+		 */
+		rc = -EBADMSG;
+		goto out;
+	}
 	{
 		size_t nold = 0;
 

@@ -868,6 +868,66 @@ block_markers_inside_statement(void **state)
 	}
 }
 
+/*
+ * A statement the text leaves open where the block would go (a last rule
+ * without its ',', also behind an unbalanced '{'): the block's rules would
+ * parse as part of it.  apparmor_parser refuses such a text; so does the
+ * writer, with -EBADMSG, and leaves *ret_text alone.
+ */
+static void
+block_open_statement(void **state)
+{
+	static const struct {
+		const char *text, *name;
+	} cases[] = {
+		{ "profile p {\n  /a r\n}\n", "p" },
+		{ "profile p {\n  /a r }\n", "p" },
+		{ "profile p {\n  /a{b r,\n}\n}\n", "p" },
+		{ "profile p {\n  ^hat {\n    /h r,\n  }\n  /a r\n}\n", "p" },
+		{ "/a r", NULL },
+		{ "/a r\n# trailing comment\n", NULL },
+	};
+	const char *rules[] = { "/b r," };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *t = cases[i].text;
+		char *out = (char *)0x1;
+		size_t len = 7;
+
+		assert_int_equal(profile_set_rules(t, strlen(t), cases[i].name,
+		    rules, 1, &out, &len), -EBADMSG);
+		assert_int_equal(profile_add_rules(t, strlen(t), cases[i].name,
+		    rules, 1, &out, &len), -EBADMSG);
+		assert_ptr_equal(out, (char *)0x1);
+		assert_int_equal(len, 7);
+		/* nothing to write: nothing changes, not even a newline */
+		assert_int_equal(profile_set_rules(t, strlen(t), cases[i].name,
+		    rules, 0, &out, &len), 0);
+		assert_int_equal(len, strlen(t));
+		assert_memory_equal(out, t, len);
+		free(out);
+	}
+	/* closed by a ',' on a line of its own, or in a child: writable */
+	{
+		static const char ok[] = "profile p {\n  /a r\n  ,\n}\n";
+		static const char child[] = "profile p {\n  ^h {\n    /a r,\n"
+		    "  }\n}\n";
+		char *out, **got;
+		size_t len;
+
+		assert_int_equal(profile_set_rules(ok, strlen(ok), "p", rules,
+		    1, &out, &len), 0);
+		assert_int_equal(profile_block_rules(out, len, "p", &got), 0);
+		assert_string_equal(got[0], "/b r,");
+		profile_strv_free(got);
+		free(out);
+		assert_int_equal(profile_set_rules(child, strlen(child), "p",
+		    rules, 1, &out, &len), 0);
+		free(out);
+	}
+}
+
 /* ---- mode */
 
 static void
@@ -1094,6 +1154,7 @@ main(void)
 		cmocka_unit_test(block_refuses_hostile_rules),
 		cmocka_unit_test(block_stray_begin),
 		cmocka_unit_test(block_markers_inside_statement),
+		cmocka_unit_test(block_open_statement),
 		cmocka_unit_test(mode_flags),
 		cmocka_unit_test(container_template),
 	};
