@@ -1446,7 +1446,9 @@ struct block_loc {
 	bool	 found;
 	size_t	 start, end;		/* the lines of the block, inclusive */
 	size_t	 insert;		/* where a new block goes */
-	char	 indent[64];		/* of the rules inside */
+	size_t	 ind_at, ind_len;	/* the block's indentation: these bytes
+					 * of the text ... */
+	const char *ind_add;		/* ... then these */
 	size_t	 lo, hi;		/* the region searched */
 	int	 bi;			/* block index or -1 */
 };
@@ -1542,29 +1544,30 @@ block_locate(const struct profile_file *pf, const char *profile_name,
 		b = &pf->blocks[loc->bi];
 		loc->lo = b->body_start;
 		loc->hi = b->body_end;
-		/* Indent: the closing brace's, plus two spaces. */
+		/*
+		 * Indent: the closing brace's, plus two spaces (a tab after
+		 * a tab), whatever its width: a rewrite takes the begin
+		 * line's as it is, so that writing twice is writing once (a
+		 * cap here and another there re-indented wide blocks).
+		 */
 		ls = line_start_of(t, b->body_end);
-		for (p = ls; p < b->body_end && is_blank(t[p]) &&
-		    k + 3 < sizeof(loc->indent); p++)
-			loc->indent[k++] = t[p];
+		for (p = ls; p < b->body_end && is_blank(t[p]); p++)
+			k++;
 		if (p != b->body_end) {
 			/* "}" shares its line with a rule: no reuse */
 			k = 0;
 			ls = b->body_end;
 		}
-		if (k > 0 && loc->indent[k - 1] == '\t') {
-			loc->indent[k++] = '\t';
-		} else {
-			loc->indent[k++] = ' ';
-			loc->indent[k++] = ' ';
-		}
-		loc->indent[k] = '\0';
+		loc->ind_at = ls;
+		loc->ind_len = k;
+		loc->ind_add = k > 0 && t[ls + k - 1] == '\t' ? "\t" : "  ";
 		loc->insert = ls;
 	} else {
 		loc->bi = -1;
 		loc->lo = 0;
 		loc->hi = pf->len;
 		loc->insert = pf->len;
+		loc->ind_add = "";
 	}
 	/* Only begin lines that are comments: the parser found them. */
 	for (size_t m = 0; m < pf->nmarkers; m++) {
@@ -1686,6 +1689,13 @@ rule_text_ok(const char *r)
 	return trim_len(r, n) == n;
 }
 
+static void
+block_indent(struct sbuf *b, const char *text, const struct block_loc *loc)
+{
+	sbuf_add(b, text + loc->ind_at, loc->ind_len);
+	sbuf_str(b, loc->ind_add);
+}
+
 static int
 write_block(const char *text, size_t len, const char *profile_name,
     const char *const *rules, size_t n, bool keep, char **ret_text,
@@ -1765,31 +1775,25 @@ write_block(const char *text, size_t len, const char *profile_name,
 	if (loc.found) {
 		sbuf_add(&b, text, loc.start);
 		/* Keep the begin line's own indentation for the block. */
-		{
-			size_t p = loc.start, k = 0;
-
-			while (p < len && is_blank(text[p]) && k + 3 <
-			    sizeof(loc.indent))
-				loc.indent[k++] = text[p++];
-			loc.indent[k] = '\0';
-			if (profile_name != NULL) {
-				/* rules sit at the markers' indent */
-			}
-		}
+		loc.ind_at = loc.start;
+		for (loc.ind_len = 0; loc.start + loc.ind_len < len &&
+		    is_blank(text[loc.start + loc.ind_len]); loc.ind_len++)
+			;
+		loc.ind_add = "";
 	} else {
 		sbuf_add(&b, text, loc.insert);
 		if (loc.insert > 0 && text[loc.insert - 1] != '\n')
 			sbuf_add(&b, "\n", 1);
 	}
 	if (nall > 0 || loc.found) {
-		sbuf_str(&b, loc.indent);
+		block_indent(&b, text, &loc);
 		sbuf_str(&b, PROFILE_BLOCK_BEGIN "\n");
 		for (size_t i = 0; i < nall; i++) {
-			sbuf_str(&b, loc.indent);
+			block_indent(&b, text, &loc);
 			sbuf_str(&b, all[i]);
 			sbuf_add(&b, "\n", 1);
 		}
-		sbuf_str(&b, loc.indent);
+		block_indent(&b, text, &loc);
 		sbuf_str(&b, PROFILE_BLOCK_END "\n");
 	}
 	if (loc.found) {

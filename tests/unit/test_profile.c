@@ -928,6 +928,39 @@ block_open_statement(void **state)
 	}
 }
 
+/* A deeply indented closing brace: writing the same rules twice gives the
+ * same text (the block was re-indented by the second write). */
+static void
+block_deep_indent(void **state)
+{
+	const size_t widths[] = { 0, 59, 60, 61, 62, 63, 64, 200 };
+	const char *rules[] = { "/a r,", "/b w," };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(widths) / sizeof(widths[0]); i++) {
+		char t[512], *out, *out2, **got;
+		size_t tl, len, len2;
+		int k;
+
+		k = snprintf(t, sizeof(t), "profile p {\n /a r,\n%*s}\n",
+		    (int)widths[i], "");
+		tl = (size_t)k;
+		assert_int_equal(profile_set_rules(t, tl, "p", rules, 2, &out,
+		    &len), 0);
+		assert_int_equal(profile_set_rules(out, len, "p", rules, 2,
+		    &out2, &len2), 0);
+		assert_int_equal(len2, len);
+		assert_memory_equal(out2, out, len);
+		assert_int_equal(profile_block_rules(out2, len2, "p", &got), 0);
+		assert_string_equal(got[0], "/a r,");
+		assert_string_equal(got[1], "/b w,");
+		assert_null(got[2]);
+		profile_strv_free(got);
+		free(out);
+		free(out2);
+	}
+}
+
 /* ---- mode */
 
 static void
@@ -1155,6 +1188,7 @@ main(void)
 		cmocka_unit_test(block_stray_begin),
 		cmocka_unit_test(block_markers_inside_statement),
 		cmocka_unit_test(block_open_statement),
+		cmocka_unit_test(block_deep_indent),
 		cmocka_unit_test(mode_flags),
 		cmocka_unit_test(container_template),
 	};
