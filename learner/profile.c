@@ -1855,7 +1855,7 @@ profile_set_mode(const char *text, size_t len, const char *profile_name,
 	struct profile_file *pf;
 	const struct profile_block *bl;
 	struct sbuf b = { 0 };
-	size_t hs, he, fs = 0, fe = 0, vs = 0, ve = 0;
+	size_t hs, he, fs = 0, fe = 0, vs = 0, ve = 0, nclauses = 0;
 	bool quote = false, have = false;
 	const char *w = mode_word(mode);
 	int rc;
@@ -1875,7 +1875,7 @@ profile_set_mode(const char *text, size_t len, const char *profile_name,
 		    (p > hs && !is_space(text[p - 1])))
 			continue;
 		{
-			size_t q = p + 5;
+			size_t q = p + 5, e;
 
 			while (q < he && is_blank(text[q]))
 				q++;
@@ -1886,16 +1886,18 @@ profile_set_mode(const char *text, size_t len, const char *profile_name,
 				q++;
 			if (q >= he || text[q] != '(')
 				continue;
-			vs = q + 1;
-			ve = vs;
-			while (ve < he && text[ve] != ')')
-				ve++;
-			if (ve >= he)
+			for (e = q + 1; e < he && text[e] != ')'; e++)
+				;
+			if (e >= he)
 				continue;
+			/* the first one is edited; more than one: refused */
+			if (nclauses++ > 0)
+				continue;
+			vs = q + 1;
+			ve = e;
 			fs = p;
 			fe = ve + 1;
 			have = true;
-			break;
 		}
 	}
 	/*
@@ -1903,7 +1905,12 @@ profile_set_mode(const char *text, size_t len, const char *profile_name,
 	 * flags clause; where they do not (an unbalanced quote in the header,
 	 * say), editing could leave the old mode in place: refuse instead.
 	 */
-	if (have != (bl->flags != NULL)) {
+	if (have != (bl->flags != NULL) || nclauses > 1) {
+		/*
+		 * Two flags clauses (apparmor_parser refuses the header; the
+		 * parser here reads the last): editing one left the mode the
+		 * other says.
+		 */
 		rc = -EINVAL;
 		goto out;
 	}
@@ -1971,6 +1978,28 @@ profile_set_mode(const char *text, size_t len, const char *profile_name,
 		sbuf_add(&b, text + he, len - he);
 	} else {
 		sbuf_add(&b, text, len);
+	}
+	/*
+	 * Whatever the header holds, the text written reads back with the
+	 * mode asked for and the same profiles, or nothing is written.
+	 */
+	if (b.err == 0 && b.p != NULL) {
+		struct profile_file *npf;
+		const struct profile_block *nb;
+
+		if ((rc = profile_parse(b.p, b.len, &npf)) < 0) {
+			free(b.p);
+			goto out;
+		}
+		nb = profile_find(npf, profile_name);
+		if (npf->nblocks != pf->nblocks || nb == NULL ||
+		    nb - npf->blocks != bl - pf->blocks || nb->mode != mode)
+			rc = -EINVAL;
+		profile_file_free(npf);
+		if (rc < 0) {
+			free(b.p);
+			goto out;
+		}
 	}
 	rc = sbuf_finish(&b, ret_text, ret_len);
 out:

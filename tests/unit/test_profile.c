@@ -1006,6 +1006,44 @@ mode_flags(void **state)
 	free(out);
 }
 
+/*
+ * Two flags clauses in one header (apparmor_parser refuses it; the parser
+ * here reads the last one): editing the first left the profile in the mode
+ * it was.  The writer refuses such a header, and whatever it writes reads
+ * back in the mode asked for.
+ */
+static void
+mode_two_flags_clauses(void **state)
+{
+	static const char *const texts[] = {
+		"profile p flags=(complain) /x flags=(complain) {\n}\n",
+		("profile p flags=(complain) /x "
+		    "flags=(attach_disconnected, complain) {\n}\n"),
+		("aalearn:begin/usr/bin/shop flags=(attach_disconnected, "
+		    "complain)bin/shop flags=(attach_disconnected, complain) "
+		    "{\n  /a r,\n}\n"),
+	};
+	static const enum profile_mode modes[] = { PROFILE_MODE_ENFORCE,
+	    PROFILE_MODE_COMPLAIN, PROFILE_MODE_KILL };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		const char *t = texts[i], *name;
+		struct profile_file *pf;
+		char *out = (char *)0x1;
+		size_t len;
+
+		assert_int_equal(profile_parse(t, strlen(t), &pf), 0);
+		name = pf->blocks[0].name;
+		for (size_t m = 0; m < 3; m++) {
+			assert_int_equal(profile_set_mode(t, strlen(t), name,
+			    modes[m], &out, &len), -EINVAL);
+			assert_ptr_equal(out, (char *)0x1);
+		}
+		profile_file_free(pf);
+	}
+}
+
 /* ---- template */
 
 static void
@@ -1190,6 +1228,7 @@ main(void)
 		cmocka_unit_test(block_open_statement),
 		cmocka_unit_test(block_deep_indent),
 		cmocka_unit_test(mode_flags),
+		cmocka_unit_test(mode_two_flags_clauses),
 		cmocka_unit_test(container_template),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
