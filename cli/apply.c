@@ -396,7 +396,10 @@ set_mode(struct cli *cli, const char *cmd, int argc, char **argv,
 	r = profile_set_mode(c.text, c.len, o.profile, mode, &text, &len);
 	if (r < 0) {
 		cli_error("cannot set the mode of '%s' in %s: %s", o.profile,
-		    c.path, strerror(-r));
+		    c.path, r == -EINVAL ? "its header's flags cannot be "
+		    "edited safely (two flags=(...) clauses, flags without "
+		    "'flags=', or an unbalanced quote); fix the header by hand" :
+		    strerror(-r));
 		goto out;
 	}
 	memset(&w, 0, sizeof(w));

@@ -812,8 +812,13 @@ int profile_set_rules(const char *text, size_t len, const char *profile_name,
 /* Same, but the block keeps its rules and gains those not in it yet. */
 int profile_add_rules(const char *text, size_t len, const char *profile_name,
     const char *const *rules, size_t n, char **ret_text, size_t *ret_len);
-/* The new text with the profile's mode flag set in flags=(...), which is
- * added or dropped as needed (other flags kept, in order). */
+/*
+ * The new text with the profile's mode flag set in flags=(...), which is
+ * added or dropped as needed (other flags kept, in order).  Returns 0,
+ * -ENOENT, -EINVAL (a header whose flags cannot be edited safely: two
+ * flags clauses, flags without "flags=", an unbalanced quote; the text
+ * written always reads back in the mode asked for), -E2BIG, -ENOMEM.
+ */
 int profile_set_mode(const char *text, size_t len, const char *profile_name,
     enum profile_mode mode, char **ret_text, size_t *ret_len);
 /*
