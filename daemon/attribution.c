@@ -316,6 +316,18 @@ attribution_new(const char *proc_root, size_t cache_max)
 	return a;
 }
 
+long long
+attribution_recheck_ms(const struct attribution *a)
+{
+	return a->recheck_ms;
+}
+
+void
+attribution_set_recheck_ms(struct attribution *a, long long ms)
+{
+	a->recheck_ms = ms > 0 ? ms : 0;
+}
+
 void
 attribution_free(struct attribution *a)
 {

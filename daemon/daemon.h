@@ -21,12 +21,18 @@
 /*
  * Which container a process runs in, from <proc_root>/<pid>/cgroup, cached
  * by (pid, start time from <proc_root>/<pid>/stat) so that a reused pid is
- * never misattributed.  At most cache_max entries.
+ * never misattributed.  At most cache_max entries.  An entry whose start
+ * time was read less than attribution_recheck_ms() ago is trusted without
+ * reading it again: 50 when <proc_root>/sys/kernel/pid_max is at least
+ * 32768 (a pid cannot come round that fast), else 0 (every lookup checks).
  */
 struct attribution;
 
 struct attribution *attribution_new(const char *proc_root, size_t cache_max);
 void attribution_free(struct attribution *);
+long long attribution_recheck_ms(const struct attribution *);
+/* Another window (tests; 0: check every lookup). */
+void attribution_set_recheck_ms(struct attribution *, long long ms);
 /*
  * 0 and *ret_container filled (id NULL: on the host, no container), or
  * -ESRCH when the process is gone.  The strings stay valid until the next
