@@ -620,7 +620,8 @@ usage(FILE *f)
 	    "Learn from audit logs (auditd, syslog, dmesg, journal text) once:\n"
 	    "the daemon's pipeline without the daemon.  '-' reads standard input.\n"
 	    "Prints records, skipped, malformed and observations new/updated\n"
-	    "(--json for one object).  Exit 2 when an input cannot be read.\n");
+	    "(updated: puts into a stored observation, one per batch that met\n"
+	    "it) (--json for one object).  Exit 2 when an input cannot be read.\n");
 }
 
 int
