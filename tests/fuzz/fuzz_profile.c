@@ -406,10 +406,9 @@ line_to_text(const char *line, struct strv *out)
 static bool
 include_line(const char *l)
 {
-	char c = l[7];
-
-	return strncmp(l, "include", 7) == 0 && !(isalnum((unsigned char)c) ||
-	    c == '_' || c == '-');
+	if (strncmp(l, "include", 7) != 0)
+		return false;
+	return !(isalnum((unsigned char)l[7]) || l[7] == '_' || l[7] == '-');
 }
 
 /* The allow rules of a policy (all of them: no evidence). */
