@@ -29,13 +29,14 @@
  *   - a chain of L+1 nested files (L generated, the last one the input)
  *     loads past the include cap only as -ELOOP.
  *   - once, at start: a text one byte over PROFILE_TEXT_MAX is -E2BIG.
+ *   - a new block is refused (-EBADMSG) exactly when the parser says the
+ *     text leaves a statement open there (open_end), and that agrees with
+ *     a rule put there by hand parsing as a rule of its own; the parser's
+ *     open_end and markers say the same of every block;
  *
- * Three writer bugs this target found are skipped (the comparisons they
- * break are not made for such texts) so that runs go on: a text that
- * leaves a statement open where the block goes, a begin marker without its
- * end, a closing brace indented by 60 blanks or more.
- * Their reproducers and -DFUZZ_PROFILE_STRICT, which checks them too, are
- * in tests/fuzz/pending/.
+ * The three writer bugs this target found first (a block joining an open
+ * statement, a stray begin marker, deep indentation) are fixed; their
+ * reproducers are seeds now.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -270,6 +271,8 @@ check_rules(const struct profile_rule *r, size_t n, size_t lines)
 	}
 }
 
+static bool statement_may_start(const char *t, size_t n, size_t p);
+
 /* What the parse says must hold in the text it was given. */
 static void
 check_structure(const struct profile_file *pf, const char *t, size_t n)
@@ -287,9 +290,26 @@ check_structure(const struct profile_file *pf, const char *t, size_t n)
 		if (pf->vars[i].name == NULL ||
 		    (pf->vars[i].nvalues > 0 && pf->vars[i].values == NULL))
 			die("bad variable");
+	for (size_t i = 0; i < pf->nmarkers; i++) {
+		size_t m = pf->markers[i];
+
+		if (m >= n || (m > 0 && t[m - 1] != '\n') ||
+		    (i > 0 && m <= pf->markers[i - 1]))
+			die("a marker not at a line start, or out of order");
+		while (m < n && blank(t[m]))
+			m++;
+		if (n - m < 15 || memcmp(t + m, "# aalearn:begin", 15) != 0)
+			die("a marker that is not a begin line");
+	}
+	if (pf->open_end == statement_may_start(t, n, n))
+		die("open_end of the file disagrees with a rule put at its end");
 	for (size_t i = 0; i < pf->nblocks; i++) {
 		const struct profile_block *b = &pf->blocks[i];
 
+		if (i < 8 && b->body_end < n && b->open_end ==
+		    statement_may_start(t, n, b->body_end))
+			die("open_end of a block disagrees with a rule put "
+			    "before its brace");
 		if (b->name == NULL)
 			die("block without a name");
 		if (!(b->header_start < b->body_start &&
@@ -429,41 +449,6 @@ policy_rules(const struct policy *pol, struct strv *out, size_t *ret_priv)
 	profile_strv_free(v);
 }
 
-/*
- * Whether [lo, hi) holds a line starting "# aalearn:begin" that no line
- * "# aalearn:end" closes before the next begin line or hi.
- */
-static bool
-stray_begin(const char *t, size_t lo, size_t hi)
-{
-	bool open = false;
-	size_t p = lo;
-
-	while (p > 0 && t[p - 1] != '\n')
-		p--;
-	while (p < hi) {
-		size_t e = p, q = p, m;
-
-		while (e < hi && t[e] != '\n')
-			e++;
-		while (q < e && blank(t[q]))
-			q++;
-		m = e;
-		while (m > q && blank(t[m - 1]))
-			m--;
-		if (m - q >= 15 && memcmp(t + q, "# aalearn:begin", 15) == 0) {
-			if (open)
-				return true;
-			open = true;
-		} else if (m - q == strlen(PROFILE_BLOCK_END) &&
-		    memcmp(t + q, PROFILE_BLOCK_END, m - q) == 0) {
-			open = false;
-		}
-		p = e + 1;
-	}
-	return open;
-}
-
 #define SENTINEL "/aalearn-fuzz-sentinel r"
 
 static bool
@@ -479,9 +464,7 @@ has_sentinel(const struct profile_rule *r, size_t n)
  * Whether a statement may start at p: a rule put there parses as a rule of
  * its own.  Not so when the text leaves a statement open there (a rule
  * without its comma, ended by the closing brace; apparmor_parser refuses
- * such a text): the block written at p then joins that rule.  That is
- * reported (tests/fuzz/pending/fuzz_profile-unterminated-*), and the rule
- * comparisons are skipped for such texts so that the run goes on.
+ * such a text): a block written at p would join that rule.
  */
 static bool
 statement_may_start(const char *t, size_t n, size_t p)
@@ -517,7 +500,7 @@ check_write(const char *t, size_t n, const struct profile_file *pf,
 	struct profile_file *pf2 = NULL;
 	char **old = NULL, *out = NULL, *again = NULL, **back = NULL;
 	size_t len, len2, pre = 0, suf = 0, lo, hi, nold = 0;
-	bool marker = false, closed, stray, wide_brace = false;
+	bool marker = false, open_end;
 	int bi = -1, rc;
 	struct strv want = { 0 }, got = { 0 }, dedup = { 0 };
 
@@ -540,8 +523,14 @@ check_write(const char *t, size_t n, const struct profile_file *pf,
 	if (nold > 0 && !marker)
 		die("block rules read without a begin marker");
 
+	/* A new block where a statement is left open: refused, and only then. */
+	open_end = b != NULL ? b->open_end : pf->open_end;
 	rc = profile_set_rules(t, n, name, cands, ncand, &out, &len);
-	if (rc == -E2BIG)
+	if (rc == -EBADMSG && !open_end)
+		die("-EBADMSG but the parser saw no open statement");
+	if (rc != -EBADMSG && open_end && !marker && ncand > 0)
+		die("a new block written after an open statement");
+	if (rc == -E2BIG || rc == -EBADMSG)
 		goto done;
 	if (rc != 0)
 		die("profile_set_rules refused accepted rules on a parsed text");
@@ -558,52 +547,16 @@ check_write(const char *t, size_t n, const struct profile_file *pf,
 		die("bytes outside the profile's body changed");
 
 	/*
-	 * A statement must be able to start where the block was written
-	 * (pre) and where the old one began (the last begin marker line
-	 * before pre), or the block joins the statement left open there.
+	 * A new block (no marker before) goes where a statement may start:
+	 * checked here by parsing, independently of the parser's open_end.
 	 */
-	closed = statement_may_start(t, n, pre);
-	for (size_t k = pre; closed && k > lo; k--) {
-		size_t q = k - 1;
-
-		if (q > 0 && t[q - 1] != '\n')
-			continue;
-		while (q < n && blank(t[q]))
-			q++;
-		if (n - q >= 15 && memcmp(t + q, "# aalearn:begin", 15) == 0) {
-			closed = statement_may_start(t, n, k - 1);
-			break;
-		}
-	}
-	stray = stray_begin(t, lo, hi);
-	if (b != NULL) {
-		size_t k = b->body_end, w = 0;
-
-		while (k > 0 && blank(t[k - 1])) {
-			k--;
-			w++;
-		}
-		wide_brace = w >= 60 && (k == 0 || t[k - 1] == '\n');
-	}
-#ifdef FUZZ_PROFILE_STRICT
-	/* the known writer bugs abort too: tests/fuzz/pending/README.md */
-	closed = true;
-	stray = false;
-	wide_brace = false;
-#endif
+	if (!marker && !statement_may_start(t, n, pre))
+		die("block written where the text leaves a statement open");
+	if (!marker && ncand == 0 && (len != n || memcmp(out, t, n) != 0))
+		die("no block and no rules, but the text changed");
 	if (profile_parse(out, len, &pf2) != 0)
 		die("written text does not parse");
 	check_structure(pf2, out, len);
-
-	/*
-	 * A begin marker without its end (a hand-edited block): the block
-	 * written is read back from the stray marker on, with the lines in
-	 * between, and the next write drops them
-	 * (tests/fuzz/pending/fuzz_profile-stray-begin-*, reported).  The
-	 * checks below are skipped for such texts so that the run goes on.
-	 */
-	if (stray)
-		goto done;
 
 	/* The rules read back are those written, each once. */
 	for (size_t i = 0; i < ncand; i++) {
@@ -633,8 +586,6 @@ check_write(const char *t, size_t n, const struct profile_file *pf,
 	}
 
 	/* Every other block as before; this one: old - old block + new. */
-	if (!closed)
-		goto again;
 	if (pf2->nblocks != pf->nblocks)
 		die("block count changed");
 	if (!same_vars(pf, pf2))
@@ -701,15 +652,7 @@ check_write(const char *t, size_t n, const struct profile_file *pf,
 		die("the profile's rules are not old - old block + new");
 	}
 
-again:
-	/*
-	 * The same rules again: the same text.  Not checked when the closing
-	 * brace is indented by 60 blanks or more: the block gets two more
-	 * than the brace when written, but only 61 are kept when it is
-	 * rewritten (tests/fuzz/pending/fuzz_profile-deep-indent, reported).
-	 */
-	if (wide_brace)
-		goto policy;
+	/* The same rules again: the same text. */
 	rc = profile_set_rules(out, len, name, cands, ncand, &again, &len2);
 	if (rc != 0 && rc != -E2BIG)
 		die("rewriting the written text failed");
@@ -722,9 +665,8 @@ again:
 		die("writing the same rules twice changed the text");
 	}
 
-policy:
 	/* No block before: the policy is the old one plus the rules. */
-	if (!marker && name != NULL && closed) {
+	if (!marker && name != NULL) {
 		struct policy *pa = NULL, *pb = NULL;
 		int ra, rb;
 
