@@ -26,13 +26,13 @@
  *     includes resolved through the in-memory loader;
  *   - the loader is never asked again for a file it already gave, and for
  *     at most PROFILE_INCLUDE_FILES files per load;
- *   - a chain of L+1 nested files (L generated, the last one the input)
- *     loads past the include cap only as -ELOOP.
- *   - once, at start: a text one byte over PROFILE_TEXT_MAX is -E2BIG.
  *   - a new block is refused (-EBADMSG) exactly when the parser says the
- *     text leaves a statement open there (open_end), and that agrees with
- *     a rule put there by hand parsing as a rule of its own; the parser's
- *     open_end and markers say the same of every block;
+ *     text leaves a statement open there (open_end); the parser's open_end
+ *     of the file and of each block agrees with a rule put there by hand
+ *     parsing as a rule of its own; markers are begin lines, in order;
+ *   - a chain of L+1 nested files (L generated, the last one the input)
+ *     loads past the include cap only as -ELOOP;
+ *   - once, at start: a text one byte over PROFILE_TEXT_MAX is -E2BIG.
  *
  * The three writer bugs this target found first (a block joining an open
  * statement, a stray begin marker, deep indentation) are fixed; their
