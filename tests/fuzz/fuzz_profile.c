@@ -550,7 +550,7 @@ check_write(const char *t, size_t n, const struct profile_file *pf,
 	 * A new block (no marker before) goes where a statement may start:
 	 * checked here by parsing, independently of the parser's open_end.
 	 */
-	if (!marker && !statement_may_start(t, n, pre))
+	if (!marker && ncand > 0 && !statement_may_start(t, n, pre))
 		die("block written where the text leaves a statement open");
 	if (!marker && ncand == 0 && (len != n || memcmp(out, t, n) != 0))
 		die("no block and no rules, but the text changed");
