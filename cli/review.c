@@ -658,6 +658,15 @@ would_be(struct cli *cli, struct store *st, const struct cli_ctx *c,
 	r = profile_add_rules(c->block_text, c->block_len,
 	    c->block_include != NULL ? NULL : c->profile, rules, nr, &text,
 	    &len);
+	if (r == -EBADMSG) {
+		/* the text leaves a statement open where the block goes */
+		cli_error("cannot add the proposed rules to %s: %s lacks its "
+		    "',' (apparmor_parser refuses the file as it is): add the "
+		    "',' and run this again", c->block_path,
+		    c->block_include != NULL ? "its last rule" :
+		    "the rule before the profile's closing brace");
+		goto out;
+	}
 	if (r < 0) {
 		cli_error("cannot add the proposed rules to %s: %s",
 		    c->block_path, strerror(-r));

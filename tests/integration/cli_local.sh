@@ -40,11 +40,11 @@ has "1 accepted"
 
 # A local/ file whose text breaks the profile: refused, nothing written.
 mkdir -p "$T/pd/local"
-printf '/srv/broken rr garbage\n' >"$T/pd/local/usr.bin.svc"
+printf '/srv/broken rr garbage,\n' >"$T/pd/local/usr.bin.svc"
 run 2 "$AALEARN" apply "$P"
 has_err "apparmor_parser rejected"
 has_err "left unchanged"
-[ "$(cat "$T/pd/local/usr.bin.svc")" = "/srv/broken rr garbage" ] || fail "a rejected local file was replaced"
+[ "$(cat "$T/pd/local/usr.bin.svc")" = "/srv/broken rr garbage," ] || fail "a rejected local file was replaced"
 [ -z "$(ls -A "$T/pd" | grep '^\.')" ] || fail "the check's overlay was left behind: $(ls -A "$T/pd")"
 rm "$T/pd/local/usr.bin.svc"
 rmdir "$T/pd/local"

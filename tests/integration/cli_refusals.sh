@@ -76,7 +76,7 @@ has_err "holds a NUL byte"
 cp "$T/web.good" "$T/pd/web"
 
 # Text the learner reads but apparmor_parser rejects: nothing is replaced.
-printf 'include <tunables/global>\nprofile web flags=(complain) {\n  /x rr garbage\n}\n' >"$T/pd/web"
+printf 'include <tunables/global>\nprofile web flags=(complain) {\n  /x rr garbage,\n}\n' >"$T/pd/web"
 cp "$T/pd/web" "$T/web.bad"
 n=$(versions web)
 run 0 "$AALEARN" review web --accept-all
@@ -86,6 +86,21 @@ has_err "$T/pd/web left unchanged"
 grep -qF '.aalearn-' "$T/err" && fail "the error names the temporary file"
 cmp -s "$T/pd/web" "$T/web.bad" || fail "a rejected apply replaced the file"
 [ "$(versions web)" = "$n" ] || fail "a rejected apply added a version"
+no_temp_files
+cp "$T/web.good" "$T/pd/web"
+
+# A rule left open before the closing brace: aalearn's block would join
+# it, so apply and diff refuse and say which ',' is missing.
+printf 'include <tunables/global>\nprofile web flags=(complain) {\n  /x r\n}\n' >"$T/pd/web"
+cp "$T/pd/web" "$T/web.open"
+n=$(versions web)
+run 2 "$AALEARN" apply web
+has_err "lacks its ','"
+has_err "$T/pd/web left unchanged"
+run 2 "$AALEARN" diff web
+has_err "lacks its ','"
+cmp -s "$T/pd/web" "$T/web.open" || fail "an open statement's file was replaced"
+[ "$(versions web)" = "$n" ] || fail "a refused apply added a version"
 no_temp_files
 cp "$T/web.good" "$T/pd/web"
 
