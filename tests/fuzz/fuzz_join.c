@@ -8,9 +8,12 @@
  * aggregate, and at the end everything is drained.  The promises checked:
  * the join never holds more than its window, every record fed comes out
  * exactly once, the aggregate stays within its caps and hands out
- * observations whose strings are readable.
+ * observations whose strings are readable; sorted (aggregate_sort), it
+ * hands out the same observations, each (class, profile, label, container)
+ * together and by fields within.
  */
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +21,109 @@
 #include "learner.h"
 
 #define WINDOW 4
+#define MAX_TOTAL 64
+
+/* One visited observation: its group and its fields, as strings. */
+struct seen {
+	size_t	 n;
+	char	*group[MAX_TOTAL];
+	char	*f[MAX_TOTAL][ACCESS_NFIELDS];
+};
+
+static char *
+join3(const char *a, const char *b, const char *c, const char *d, int cls)
+{
+	size_t n = strlen(a) + strlen(b) + strlen(c) + strlen(d) + 16;
+	char *s = malloc(n);
+
+	if (s == NULL)
+		abort();
+	/* NUL cannot occur in the strings: \001 separates unambiguously
+	 * enough for a test that compares equal or not. */
+	snprintf(s, n, "%d\001%s\001%s\001%s\001%s", cls, a, b, c, d);
+	return s;
+}
+
+static int
+note(const struct observation *o, void *arg)
+{
+	struct seen *v = arg;
+	size_t i;
+
+	if (v->n >= MAX_TOTAL)
+		abort();
+	v->group[v->n] = join3(o->profile, o->label,
+	    o->container.id != NULL ? o->container.id : "",
+	    o->container.runtime != NULL ? o->container.runtime : "",
+	    (int)o->access.cls);
+	for (i = 0; i < ACCESS_NFIELDS; i++)
+		if ((v->f[v->n][i] = strdup(o->access.f[i])) == NULL)
+			abort();
+	v->n++;
+	return 0;
+}
+
+static int
+cmp_fields(char *const *a, char *const *b)
+{
+	size_t i;
+	int c;
+
+	for (i = 0; i < ACCESS_NFIELDS; i++)
+		if ((c = strcmp(a[i], b[i])) != 0)
+			return c;
+	return 0;
+}
+
+static void
+seen_free(struct seen *v)
+{
+	size_t i, k;
+
+	for (i = 0; i < v->n; i++) {
+		free(v->group[i]);
+		for (k = 0; k < ACCESS_NFIELDS; k++)
+			free(v->f[i][k]);
+	}
+}
+
+/* The sorted visit is a permutation of the unsorted one, in order. */
+static void
+check_sorted(struct aggregate *a)
+{
+	struct seen before, after;
+	size_t i, k;
+	int found;
+
+	memset(&before, 0, sizeof(before));
+	memset(&after, 0, sizeof(after));
+	aggregate_foreach(a, note, &before);
+	if (aggregate_sort(a) != 0)
+		abort();
+	aggregate_foreach(a, note, &after);
+	if (after.n != before.n)
+		abort();
+	for (i = 0; i < after.n; i++) {
+		found = 0;
+		for (k = 0; k < before.n && !found; k++)
+			found = strcmp(before.group[k], after.group[i]) == 0 &&
+			    cmp_fields(before.f[k], after.f[i]) == 0;
+		if (!found)
+			abort();
+		if (i == 0)
+			continue;
+		if (strcmp(after.group[i], after.group[i - 1]) == 0) {
+			if (cmp_fields(after.f[i - 1], after.f[i]) >= 0)
+				abort();
+			continue;
+		}
+		for (k = 0; k < i; k++)
+			if (strcmp(after.group[k], after.group[i]) == 0)
+				abort();
+	}
+	seen_free(&before);
+	seen_free(&after);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -42,7 +148,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *p = (const char *)data, *end = p + size, *nl;
 	struct join *j = join_new(WINDOW);
-	struct aggregate *a = aggregate_new(3, 8);
+	struct aggregate *a = aggregate_new(24, MAX_TOTAL);
 	struct join_stats st;
 	int netlink = size > 0 && (data[0] & 1), rc;
 	uint64_t out = 0;
@@ -79,9 +185,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (out + st.no_access + st.overflow + st.malformed <
 	    st.records || out > st.records)
 		abort();
-	if (aggregate_count(a) > 8)
+	if (aggregate_count(a) > MAX_TOTAL)
 		abort();
 	aggregate_foreach(a, visit, &n);
+	check_sorted(a);
 	join_free(j);
 	aggregate_free(a);
 	return 0;
