@@ -17,6 +17,7 @@
 #include <poll.h>
 
 #include "test_daemon_lib.h"
+#include "test_daemon_avc.h"
 
 static int logfd = -1;
 
@@ -67,22 +68,7 @@ fake_auditd_start(const char *log)
 static void
 send_batch(const char *profile, int count, int first)
 {
-	char msg[512];
-	int fd = audit_open(), i;
-
-	assert_true(fd >= 0);
-	for (i = 0; i < count; i++) {
-		snprintf(msg, sizeof(msg),
-		    "apparmor=\"DENIED\" operation=\"dbus_method_call\" "
-		    "bus=\"system\" path=\"/org/aalearn/Dedup\" "
-		    "interface=\"org.aalearn.Dedup\" member=\"M%d\" "
-		    "mask=\"send\" name=\"org.aalearn.dedup\" pid=%d "
-		    "label=\"%s\" peer_pid=1 peer_label=\"unconfined\"",
-		    (first + i) % 5, (int)getpid(), profile);
-		assert_true(audit_log_user_message(fd, AUDIT_USER_AVC, msg,
-		    NULL, NULL, NULL, 1) > 0);
-	}
-	audit_close(fd);
+	td_send_dbus_avc("Dedup", profile, count, first, 5);
 }
 
 static void

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 
 #include "test_daemon_lib.h"
+#include "test_daemon_avc.h"
 
 struct feed {
 	char	 log[160];
@@ -413,22 +414,7 @@ auditlog_recreated(void **state)
 static void
 send_avc(const char *profile, int count, int first)
 {
-	char msg[512];
-	int fd = audit_open(), i;
-
-	assert_true(fd >= 0);
-	for (i = 0; i < count; i++) {
-		snprintf(msg, sizeof(msg),
-		    "apparmor=\"DENIED\" operation=\"dbus_method_call\" "
-		    "bus=\"system\" path=\"/org/aalearn/Fault\" "
-		    "interface=\"org.aalearn.Fault\" member=\"M%d\" "
-		    "mask=\"send\" name=\"org.aalearn.fault\" pid=%d "
-		    "label=\"%s\" peer_pid=1 peer_label=\"unconfined\"",
-		    first + i, (int)getpid(), profile);
-		assert_true(audit_log_user_message(fd, AUDIT_USER_AVC, msg,
-		    NULL, NULL, NULL, 1) > 0);
-	}
-	audit_close(fd);
+	td_send_dbus_avc("Fault", profile, count, first, 0);
 }
 
 static void
