@@ -5,27 +5,16 @@
 # worker and sleeps stands for the slow one; the profile stays as it was.
 set -euo pipefail
 
-BUILD=${AALEARN_BUILD_DIR:-$(cd "$(dirname "$0")/../.." && pwd)/build}
-AALEARN=${AALEARN_BIN:-$BUILD/cli/aalearn}
-T=$(mktemp -d /tmp/aalearn-ptimeout.XXXXXX)
+. "$(dirname "$0")/lib_cli.sh"
+# Whatever the fake parser left (only when the test failed), then lib_cli's.
 cleanup() {
-	# Whatever the fake parser left (only when the test failed).
 	for f in "$T"/*.pid; do
 		[ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null || true
 	done
-	rm -rf "$T"
+	cli_cleanup
 }
 trap cleanup EXIT
-chmod 700 "$T"
-mkdir "$T/pd"
-for d in abi abstractions tunables; do
-	cp -a "/etc/apparmor.d/$d" "$T/pd/"
-done
-export AALEARN_DB=$T/db AALEARN_PROFILE_DIR=$T/pd NO_COLOR=1
-unset AALEARN_PARSER
-export AALEARN_SECURITYFS=$T/no-securityfs
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
 alive() { kill -0 "$(cat "$1")" 2>/dev/null; }
 
 "$AALEARN" init web --container >/dev/null
