@@ -471,18 +471,18 @@ attribution_lookup(struct attribution *a, long pid,
 	if (pid <= 0)
 		return -EINVAL;
 	e = &a->cache[(unsigned long)pid % a->cache_max];
-	if (a->recheck_ms > 0 && e->pid == pid) {
-		now = now_ms();
-		if (now - e->checked_ms < a->recheck_ms) {
-			fill(e, ret_container);
-			return 0;
-		}
+	/* Read before the start time: an entry's stamp is never late. */
+	now = a->recheck_ms > 0 ? now_ms() : 0;
+	if (a->recheck_ms > 0 && e->pid == pid &&
+	    now - e->checked_ms < a->recheck_ms) {
+		fill(e, ret_container);
+		return 0;
 	}
 	rc = start_time(a, pid, &start);
 	if (rc < 0)
 		return rc;
 	if (e->pid == pid && e->start == start) {
-		e->checked_ms = a->recheck_ms > 0 ? now_ms() : 0;
+		e->checked_ms = now;
 		fill(e, ret_container);
 		return 0;
 	}
@@ -506,7 +506,7 @@ attribution_lookup(struct attribution *a, long pid,
 		return rc;
 	e->pid = pid;
 	e->start = start;
-	e->checked_ms = a->recheck_ms > 0 ? now_ms() : 0;
+	e->checked_ms = now;
 	fill(e, ret_container);
 	return 0;
 }
